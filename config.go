@@ -1,0 +1,321 @@
+package o11y
+
+import (
+	"io"
+	"log/slog"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Config is the whole SDK configuration. Its zero value works: traces go to an
+// X-Ray daemon at 127.0.0.1:2000 (if none listens, spans are dropped and
+// counted), EMF metrics and JSON logs go to stdout.
+//
+// Environment variables are read only by [ConfigFromEnv]; the README has the
+// table of every variable it reads.
+type Config struct {
+	// ServiceName names the service: the X-Ray segment name, the EMF Service
+	// dimension and the log "service" field. Default: OTEL_SERVICE_NAME, else
+	// the executable name.
+	ServiceName string
+	// ServiceVersion is service.version on the resource and "version" in logs.
+	ServiceVersion string
+	// Environment is deployment.environment ("prod", "staging", …).
+	Environment string
+	// ResourceAttributes are extra resource attributes (OTEL_RESOURCE_ATTRIBUTES).
+	ResourceAttributes map[string]string
+	// Disabled turns every signal into a no-op (OTEL_SDK_DISABLED=true).
+	Disabled bool
+	// Output receives log lines and EMF documents, one Write per line.
+	// Default os.Stdout.
+	Output io.Writer
+	// DetectResource enables platform detection (ECS task metadata, EC2,
+	// App Runner, Lambda). It never blocks Start for longer than
+	// DetectTimeout and never fails it. Default true unless set by
+	// ConfigFromEnv (O11Y_RESOURCE_DETECTION=false turns it off).
+	DisableResourceDetection bool
+	// DetectTimeout bounds resource detection. Default 500ms.
+	DetectTimeout time.Duration
+	// ErrorHandler receives the SDK's own failures (export errors, dropped
+	// data, bad input), already rate-limited. Default: a JSON line on stderr.
+	ErrorHandler func(error)
+
+	Traces  TracesConfig
+	Metrics MetricsConfig
+	Logs    LogsConfig
+}
+
+// TracesConfig configures tracing.
+type TracesConfig struct {
+	// Exporter is "xray" (X-Ray daemon over UDP), "otlp", or "none".
+	// Default: "otlp" when an OTLP endpoint is set, else "xray".
+	Exporter string
+	// DaemonAddress is the X-Ray daemon address in either AWS_XRAY_DAEMON_ADDRESS
+	// form: "host:port" or "tcp:host:port udp:host:port". Default 127.0.0.1:2000.
+	DaemonAddress string
+	// OTLPEndpoint is the OTLP traces endpoint (a URL such as
+	// http://localhost:4317 or http://collector:4318/v1/traces).
+	OTLPEndpoint string
+	// OTLPProtocol is "grpc" (default) or "http/protobuf".
+	OTLPProtocol string
+	// Sampler is an OTEL_TRACES_SAMPLER name. Default "xray": X-Ray's rule
+	// (1 request/s reservoir + 5%), parent-based.
+	Sampler string
+	// SamplerArg is OTEL_TRACES_SAMPLER_ARG.
+	SamplerArg string
+	// SamplingRulesFile is a local X-Ray sampling-rules JSON file.
+	SamplingRulesFile string
+	// CentralizedSampling polls X-Ray sampling rules through the daemon's TCP
+	// proxy, falling back to local rules when it is unreachable.
+	CentralizedSampling bool
+	// Propagators lists OTEL_PROPAGATORS names. Default: xray, tracecontext, baggage.
+	Propagators []string
+	// SegmentName overrides the X-Ray segment name (AWS_XRAY_TRACING_NAME).
+	SegmentName string
+	// IndexedAttributes are span attribute keys always written as X-Ray
+	// annotations (searchable) rather than metadata.
+	IndexedAttributes []string
+	// LogGroupNames are written to segments' aws.cloudwatch_logs so the X-Ray
+	// console can find a trace's log lines. Default: detected (ECS awslogs).
+	LogGroupNames []string
+	// QueueSize bounds the spans waiting for export. Default 2048.
+	QueueSize int
+}
+
+// MetricsConfig configures EMF metrics.
+type MetricsConfig struct {
+	// Disabled turns off request metrics and EMF output.
+	Disabled bool
+	// Namespace is the CloudWatch namespace. Default AWS_EMF_NAMESPACE, else
+	// the service name.
+	Namespace string
+	// ServiceType is AWS_EMF_SERVICE_TYPE (a property, not a dimension).
+	ServiceType string
+	// LogGroupName and LogStreamName route documents through the CloudWatch
+	// agent (only used with AgentEndpoint).
+	LogGroupName  string
+	LogStreamName string
+	// AgentEndpoint sends EMF to a CloudWatch agent ("tcp://host:port" or
+	// "udp://host:port") instead of Output.
+	AgentEndpoint string
+	// FlushInterval is how often aggregates are written. Default 60s.
+	FlushInterval time.Duration
+	// DimensionEnvironment and DimensionVersion add [Service, Environment]
+	// and [Service, Version] dimension sets (each multiplies metric cost).
+	DimensionEnvironment bool
+	DimensionVersion     bool
+}
+
+// LogsConfig configures the JSON logger.
+type LogsConfig struct {
+	// Level is the minimum level. Default Info.
+	Level slog.Level
+	// SetDefault installs the SDK's logger as slog.Default.
+	SetDefault bool
+	// DebugSampleRate is the share (0..1) of requests whose Debug lines are
+	// logged whatever the Level.
+	DebugSampleRate float64
+	// RedactKeys replaces the default redacted keys when non-nil.
+	RedactKeys []string
+	// AccessLog controls the per-request access line: "info" (default),
+	// "debug", or "off".
+	AccessLog string
+}
+
+// ConfigFromEnv returns a Config filled from the environment. It is the only
+// place the SDK reads environment variables. Unparseable values are ignored
+// (the default applies) and reported through the returned warnings.
+func ConfigFromEnv() Config {
+	c, _ := configFromLookup(os.LookupEnv)
+	return c
+}
+
+func configFromLookup(lookup func(string) (string, bool)) (Config, []string) {
+	var c Config
+	var warns []string
+	get := func(k string) string {
+		v, _ := lookup(k)
+		return strings.TrimSpace(v)
+	}
+	boolVar := func(k string) (bool, bool) {
+		v := get(k)
+		if v == "" {
+			return false, false
+		}
+		b, err := strconv.ParseBool(v)
+		if err != nil {
+			warns = append(warns, k+": not a boolean: "+v)
+			return false, false
+		}
+		return b, true
+	}
+	durVar := func(k string) time.Duration {
+		v := get(k)
+		if v == "" {
+			return 0
+		}
+		if d, err := time.ParseDuration(v); err == nil {
+			return d
+		}
+		if n, err := strconv.Atoi(v); err == nil { // plain seconds
+			return time.Duration(n) * time.Second
+		}
+		warns = append(warns, k+": not a duration: "+v)
+		return 0
+	}
+	list := func(k string) []string {
+		v := get(k)
+		if v == "" {
+			return nil
+		}
+		var out []string
+		for _, p := range strings.FieldsFunc(v, func(r rune) bool { return r == ',' || r == ' ' }) {
+			if p = strings.TrimSpace(p); p != "" {
+				out = append(out, p)
+			}
+		}
+		return out
+	}
+
+	if b, ok := boolVar("OTEL_SDK_DISABLED"); ok {
+		c.Disabled = b
+	}
+	c.ResourceAttributes = parseResourceAttributes(get("OTEL_RESOURCE_ATTRIBUTES"))
+	c.ServiceName = get("OTEL_SERVICE_NAME")
+	if c.ServiceName == "" {
+		c.ServiceName = c.ResourceAttributes["service.name"]
+	}
+	c.ServiceVersion = c.ResourceAttributes["service.version"]
+	c.Environment = c.ResourceAttributes["deployment.environment.name"]
+	if c.Environment == "" {
+		c.Environment = c.ResourceAttributes["deployment.environment"]
+	}
+	if b, ok := boolVar("O11Y_RESOURCE_DETECTION"); ok {
+		c.DisableResourceDetection = !b
+	}
+
+	// Traces.
+	t := &c.Traces
+	t.Exporter = strings.ToLower(get("OTEL_TRACES_EXPORTER"))
+	t.DaemonAddress = get("AWS_XRAY_DAEMON_ADDRESS")
+	t.OTLPEndpoint = get("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT")
+	if t.OTLPEndpoint == "" {
+		if e := get("OTEL_EXPORTER_OTLP_ENDPOINT"); e != "" {
+			t.OTLPEndpoint = e
+		}
+	}
+	t.OTLPProtocol = get("OTEL_EXPORTER_OTLP_TRACES_PROTOCOL")
+	if t.OTLPProtocol == "" {
+		t.OTLPProtocol = get("OTEL_EXPORTER_OTLP_PROTOCOL")
+	}
+	t.Sampler = strings.ToLower(get("OTEL_TRACES_SAMPLER"))
+	t.SamplerArg = get("OTEL_TRACES_SAMPLER_ARG")
+	t.SamplingRulesFile = get("O11Y_XRAY_SAMPLING_RULES")
+	if b, ok := boolVar("O11Y_XRAY_CENTRALIZED_SAMPLING"); ok {
+		t.CentralizedSampling = b
+	}
+	t.Propagators = list("OTEL_PROPAGATORS")
+	t.SegmentName = get("AWS_XRAY_TRACING_NAME")
+	t.IndexedAttributes = list("O11Y_XRAY_INDEXED_ATTRIBUTES")
+	if g := c.ResourceAttributes["aws.log.group.names"]; g != "" {
+		t.LogGroupNames = strings.Split(g, "&")
+	}
+	if b, ok := boolVar("AWS_XRAY_SDK_DISABLED"); ok && b && t.Exporter == "" {
+		t.Exporter = "none"
+	}
+
+	// Metrics.
+	m := &c.Metrics
+	if b, ok := boolVar("O11Y_METRICS_DISABLED"); ok {
+		m.Disabled = b
+	}
+	m.Namespace = get("AWS_EMF_NAMESPACE")
+	if n := get("AWS_EMF_SERVICE_NAME"); n != "" && c.ServiceName == "" {
+		c.ServiceName = n
+	}
+	m.ServiceType = get("AWS_EMF_SERVICE_TYPE")
+	m.LogGroupName = get("AWS_EMF_LOG_GROUP_NAME")
+	m.LogStreamName = get("AWS_EMF_LOG_STREAM_NAME")
+	m.AgentEndpoint = get("AWS_EMF_AGENT_ENDPOINT")
+	if strings.EqualFold(get("AWS_EMF_ENVIRONMENT"), "Local") {
+		m.AgentEndpoint = "" // Local means stdout in the official libraries
+	}
+	m.FlushInterval = durVar("O11Y_METRICS_FLUSH_INTERVAL")
+	if b, ok := boolVar("O11Y_METRICS_DIMENSION_ENVIRONMENT"); ok {
+		m.DimensionEnvironment = b
+	}
+	if b, ok := boolVar("O11Y_METRICS_DIMENSION_VERSION"); ok {
+		m.DimensionVersion = b
+	}
+
+	// Logs.
+	l := &c.Logs
+	if v := get("O11Y_LOG_LEVEL"); v != "" {
+		if err := l.Level.UnmarshalText([]byte(v)); err != nil {
+			warns = append(warns, "O11Y_LOG_LEVEL: "+err.Error())
+		}
+	}
+	if v := get("O11Y_LOG_DEBUG_SAMPLE_RATE"); v != "" {
+		f, err := strconv.ParseFloat(v, 64)
+		if err != nil || f < 0 || f > 1 {
+			warns = append(warns, "O11Y_LOG_DEBUG_SAMPLE_RATE: want a number in [0,1]: "+v)
+		} else {
+			l.DebugSampleRate = f
+		}
+	}
+	if v, ok := lookup("O11Y_LOG_REDACT_KEYS"); ok {
+		l.RedactKeys = list("O11Y_LOG_REDACT_KEYS")
+		if l.RedactKeys == nil && strings.TrimSpace(v) == "" {
+			l.RedactKeys = []string{}
+		}
+	}
+	l.AccessLog = strings.ToLower(get("O11Y_ACCESS_LOG"))
+	if b, ok := boolVar("O11Y_LOG_SET_DEFAULT"); ok {
+		l.SetDefault = b
+	}
+	return c, warns
+}
+
+// parseResourceAttributes parses the OTEL_RESOURCE_ATTRIBUTES form
+// "k1=v1,k2=v2" with percent-encoded values. Malformed pairs are skipped.
+func parseResourceAttributes(s string) map[string]string {
+	if s == "" {
+		return nil
+	}
+	out := make(map[string]string)
+	for _, kv := range strings.Split(s, ",") {
+		k, v, ok := strings.Cut(kv, "=")
+		k = strings.TrimSpace(k)
+		if !ok || k == "" {
+			continue
+		}
+		v = strings.TrimSpace(v)
+		if dec, err := urlUnescape(v); err == nil {
+			v = dec
+		}
+		out[k] = v
+	}
+	return out
+}
+
+func urlUnescape(s string) (string, error) {
+	if !strings.Contains(s, "%") {
+		return s, nil
+	}
+	var b strings.Builder
+	for i := 0; i < len(s); i++ {
+		if s[i] == '%' && i+2 < len(s) {
+			n, err := strconv.ParseUint(s[i+1:i+3], 16, 8)
+			if err != nil {
+				return "", err
+			}
+			b.WriteByte(byte(n))
+			i += 2
+			continue
+		}
+		b.WriteByte(s[i])
+	}
+	return b.String(), nil
+}

@@ -1,0 +1,172 @@
+// Package jsonenc holds the append-style JSON helpers shared by the segment,
+// EMF and log encoders. Nothing here allocates beyond growing dst.
+//
+// Every function appends to dst and returns the extended slice, in the style of
+// strconv.Append*. Output is always valid JSON: invalid UTF-8 becomes U+FFFD,
+// control characters are escaped, and non-finite floats are the caller's
+// responsibility (see AppendFloat).
+package jsonenc
+
+import (
+	"math"
+	"strconv"
+	"unicode/utf8"
+)
+
+const hexDigits = "0123456789abcdef"
+
+// safe[b] is true for ASCII bytes that can be copied into a JSON string as-is.
+var safe = func() (t [utf8.RuneSelf]bool) {
+	for i := 0x20; i < utf8.RuneSelf; i++ {
+		t[i] = i != '"' && i != '\\'
+	}
+	return t
+}()
+
+// AppendString appends s as a quoted JSON string.
+func AppendString(dst []byte, s string) []byte {
+	dst = append(dst, '"')
+	dst = AppendStringContents(dst, s)
+	return append(dst, '"')
+}
+
+// AppendStringContents appends s escaped for use inside a JSON string, without quotes.
+func AppendStringContents(dst []byte, s string) []byte {
+	start := 0
+	for i := 0; i < len(s); {
+		b := s[i]
+		if b < utf8.RuneSelf {
+			if safe[b] {
+				i++
+				continue
+			}
+			dst = append(dst, s[start:i]...)
+			switch b {
+			case '"', '\\':
+				dst = append(dst, '\\', b)
+			case '\n':
+				dst = append(dst, '\\', 'n')
+			case '\r':
+				dst = append(dst, '\\', 'r')
+			case '\t':
+				dst = append(dst, '\\', 't')
+			default:
+				dst = append(dst, '\\', 'u', '0', '0', hexDigits[b>>4], hexDigits[b&0xF])
+			}
+			i++
+			start = i
+			continue
+		}
+		r, size := utf8.DecodeRuneInString(s[i:])
+		if r == utf8.RuneError && size == 1 {
+			dst = append(dst, s[start:i]...)
+			dst = append(dst, `\ufffd`...)
+			i += size
+			start = i
+			continue
+		}
+		// U+2028 and U+2029 are valid JSON but break JavaScript line parsing;
+		// escape them so log viewers never split a line.
+		if r == '\u2028' || r == '\u2029' {
+			dst = append(dst, s[start:i]...)
+			dst = append(dst, '\\', 'u', '2', '0', '2', hexDigits[r&0xF])
+			i += size
+			start = i
+			continue
+		}
+		i += size
+	}
+	return append(dst, s[start:]...)
+}
+
+// AppendStringTrunc appends s as a quoted JSON string, cutting the *input* to at
+// most max bytes on a rune boundary and appending marker when it was cut.
+// max <= 0 means no limit.
+func AppendStringTrunc(dst []byte, s string, max int, marker string) []byte {
+	if max <= 0 || len(s) <= max {
+		return AppendString(dst, s)
+	}
+	cut := max
+	for cut > 0 && !utf8.RuneStart(s[cut]) {
+		cut--
+	}
+	dst = append(dst, '"')
+	dst = AppendStringContents(dst, s[:cut])
+	dst = AppendStringContents(dst, marker)
+	return append(dst, '"')
+}
+
+// AppendKey appends "key": (with a leading comma when comma is true).
+func AppendKey(dst []byte, key string, comma bool) []byte {
+	if comma {
+		dst = append(dst, ',')
+	}
+	dst = AppendString(dst, key)
+	return append(dst, ':')
+}
+
+// AppendFloat appends f as a JSON number. NaN and ±Inf are not representable in
+// JSON; they are written as null so the document stays valid. Callers that must
+// drop and report them should check IsFinite first.
+func AppendFloat(dst []byte, f float64) []byte {
+	if !IsFinite(f) {
+		return append(dst, "null"...)
+	}
+	// Same shape choice as encoding/json: plain notation for ordinary
+	// magnitudes, exponent form for very small or very large ones.
+	abs := math.Abs(f)
+	format := byte('f')
+	if abs != 0 && (abs < 1e-6 || abs >= 1e21) {
+		format = 'e'
+	}
+	dst = strconv.AppendFloat(dst, f, format, -1, 64)
+	if format == 'e' {
+		// clean up e-09 to e-9
+		n := len(dst)
+		if n >= 4 && dst[n-4] == 'e' && dst[n-3] == '-' && dst[n-2] == '0' {
+			dst[n-2] = dst[n-1]
+			dst = dst[:n-1]
+		}
+	}
+	return dst
+}
+
+// IsFinite reports whether f is neither NaN nor ±Inf.
+func IsFinite(f float64) bool { return !math.IsNaN(f) && !math.IsInf(f, 0) }
+
+// AppendInt appends i in decimal.
+func AppendInt(dst []byte, i int64) []byte { return strconv.AppendInt(dst, i, 10) }
+
+// AppendUint appends u in decimal.
+func AppendUint(dst []byte, u uint64) []byte { return strconv.AppendUint(dst, u, 10) }
+
+// AppendBool appends true or false.
+func AppendBool(dst []byte, b bool) []byte { return strconv.AppendBool(dst, b) }
+
+// AppendEpochSeconds appends a Unix time given in nanoseconds as epoch seconds
+// with microsecond precision (e.g. 1480615200.010000), the form X-Ray uses for
+// start_time and end_time. A float64 holds microseconds exactly for current
+// epochs; formatting from integers avoids rounding noise.
+func AppendEpochSeconds(dst []byte, unixNano int64) []byte {
+	if unixNano < 0 {
+		unixNano = 0
+	}
+	sec := unixNano / 1e9
+	micro := (unixNano % 1e9) / 1e3
+	dst = strconv.AppendInt(dst, sec, 10)
+	dst = append(dst, '.')
+	var buf [6]byte
+	for i := 5; i >= 0; i-- {
+		buf[i] = byte('0' + micro%10)
+		micro /= 10
+	}
+	return append(dst, buf[:]...)
+}
+
+// AppendHex appends b as lowercase hex.
+func AppendHex(dst []byte, b []byte) []byte {
+	for _, c := range b {
+		dst = append(dst, hexDigits[c>>4], hexDigits[c&0xF])
+	}
+	return dst
+}

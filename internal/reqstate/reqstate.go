@@ -1,0 +1,48 @@
+// Package reqstate holds the SDK's per-request state: one pointer stored under
+// one context key by the HTTP and gRPC middleware, read by logging and metrics.
+//
+// Never pool a State: a context.Context can reach it for as long as user code
+// keeps the context.
+package reqstate
+
+import "context"
+
+// State is created once per request by the middleware.
+//
+// RequestID and DebugLogs are written before the handler runs and only read
+// afterwards, so readers need no lock. Operation is set by the middleware after
+// the handler returns (the route is known only then) and must not be read by
+// user goroutines that outlive the request.
+type State struct {
+	// RequestID is the validated incoming X-Request-Id or a generated one.
+	RequestID string
+	// Operation is the span name, e.g. "GET /orders/{id}".
+	Operation string
+	// DebugLogs is the per-request debug-log sampling decision: when true the
+	// logging handler lets Debug records of this request through.
+	DebugLogs bool
+}
+
+type key struct{}
+
+// With returns a context carrying s.
+func With(ctx context.Context, s *State) context.Context {
+	return context.WithValue(ctx, key{}, s)
+}
+
+// From returns the request state in ctx, or nil.
+func From(ctx context.Context) *State {
+	if ctx == nil {
+		return nil
+	}
+	s, _ := ctx.Value(key{}).(*State)
+	return s
+}
+
+// RequestID returns the request id in ctx, or "".
+func RequestID(ctx context.Context) string {
+	if s := From(ctx); s != nil {
+		return s.RequestID
+	}
+	return ""
+}

@@ -1,0 +1,259 @@
+package o11y
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"go.opentelemetry.io/otel"
+	"go.opentelemetry.io/otel/propagation"
+	sdktrace "go.opentelemetry.io/otel/sdk/trace"
+	"go.opentelemetry.io/otel/trace"
+	"go.opentelemetry.io/otel/trace/noop"
+
+	"github.com/o11y-go/o11y/internal/linewriter"
+	"github.com/o11y-go/o11y/logging"
+	"github.com/o11y-go/o11y/metrics"
+)
+
+// InstrumentationName is the tracer and meter name the SDK's own middleware uses.
+const InstrumentationName = "github.com/o11y-go/o11y"
+
+// SDK is the handle Start returns. It owns the tracer provider, the metrics
+// recorder, the logger and the shared line writer. Middleware constructors take
+// it; a nil *SDK means [Default].
+//
+// All methods are safe for concurrent use and safe on a nil receiver.
+type SDK struct {
+	cfg        Config
+	tp         trace.TracerProvider
+	sdkTP      *sdktrace.TracerProvider
+	tracer     trace.Tracer
+	propagator propagation.TextMapPropagator
+	recorder   *metrics.Recorder
+	logHandler *logging.Handler
+	logger     *slog.Logger
+	lines      *linewriter.Writer
+
+	shutdownOnce sync.Once
+	shutdownErr  error
+	// shutdowns run in parallel on Shutdown, each under the caller's deadline.
+	shutdowns []namedShutdown
+}
+
+type namedShutdown struct {
+	name string
+	fn   func(context.Context) error
+}
+
+var defaultSDK atomic.Pointer[SDK]
+
+// Default returns the SDK installed by the last successful [Start], or a
+// disabled SDK (no-op tracer, no metrics, logs to stdout) before that. It never
+// returns nil.
+func Default() *SDK {
+	if s := defaultSDK.Load(); s != nil {
+		return s
+	}
+	return disabledSDK()
+}
+
+var disabledOnce = sync.OnceValue(func() *SDK {
+	lw := linewriter.New(os.Stdout)
+	h := logging.NewHandler(lw, nil)
+	return &SDK{
+		cfg:        Config{Disabled: true},
+		tp:         noop.NewTracerProvider(),
+		tracer:     noop.NewTracerProvider().Tracer(InstrumentationName),
+		propagator: propagation.NewCompositeTextMapPropagator(),
+		logHandler: h,
+		logger:     slog.New(h),
+		lines:      lw,
+	}
+})
+
+func disabledSDK() *SDK { return disabledOnce() }
+
+// Start sets up tracing, metrics and logging from cfg and installs the result
+// as [Default] and as the global OpenTelemetry tracer provider and propagator.
+//
+// Start never blocks on the network and never fails because a daemon,
+// collector or metadata endpoint is unreachable; it returns an error only for
+// configuration it cannot honour (for example a malformed daemon address), and
+// even then returns a usable SDK with the offending signal disabled.
+func Start(ctx context.Context, cfg Config) (*SDK, error) {
+	cfg = cfg.withDefaults()
+	s := &SDK{cfg: cfg}
+	var errs []error
+
+	if cfg.Output == nil {
+		cfg.Output = os.Stdout
+	}
+	if lw, ok := cfg.Output.(*linewriter.Writer); ok {
+		s.lines = lw
+	} else {
+		s.lines = linewriter.New(cfg.Output)
+	}
+
+	// Logging first, so the other signals can report through it.
+	s.logHandler = logging.NewHandler(s.lines, &logging.Options{
+		Level:           cfg.Logs.Level,
+		Service:         cfg.ServiceName,
+		Version:         cfg.ServiceVersion,
+		Environment:     cfg.Environment,
+		RedactKeys:      cfg.Logs.RedactKeys,
+		DebugSampleRate: cfg.Logs.DebugSampleRate,
+	})
+	s.logger = slog.New(s.logHandler)
+
+	if cfg.Disabled {
+		s.tp = noop.NewTracerProvider()
+		s.tracer = s.tp.Tracer(InstrumentationName)
+		s.propagator = propagation.NewCompositeTextMapPropagator()
+		defaultSDK.Store(s)
+		return s, nil
+	}
+
+	if err := s.startTracing(ctx); err != nil {
+		errs = append(errs, fmt.Errorf("o11y: tracing: %w", err))
+	}
+
+	if !cfg.Metrics.Disabled {
+		s.recorder = metrics.New(metrics.Options{
+			Namespace:     cfg.Metrics.Namespace,
+			ServiceName:   cfg.ServiceName,
+			ServiceType:   cfg.Metrics.ServiceType,
+			Environment:   cfg.Environment,
+			Version:       cfg.ServiceVersion,
+			FlushInterval: cfg.Metrics.FlushInterval,
+			Writer:        s.lines,
+			AgentEndpoint: cfg.Metrics.AgentEndpoint,
+		})
+		s.shutdowns = append(s.shutdowns, namedShutdown{"metrics", s.recorder.Shutdown})
+	}
+
+	if cfg.Logs.SetDefault {
+		slog.SetDefault(s.logger)
+	}
+	otel.SetTracerProvider(s.tp)
+	otel.SetTextMapPropagator(s.propagator)
+	defaultSDK.Store(s)
+	return s, errors.Join(errs...)
+}
+
+func (c Config) withDefaults() Config {
+	if c.ServiceName == "" {
+		c.ServiceName = filepath.Base(os.Args[0])
+		if c.ServiceName == "" || c.ServiceName == "." {
+			c.ServiceName = "unknown_service"
+		}
+	}
+	if c.DetectTimeout <= 0 {
+		c.DetectTimeout = 500 * time.Millisecond
+	}
+	if c.Metrics.Namespace == "" {
+		c.Metrics.Namespace = c.ServiceName
+	}
+	if c.Metrics.FlushInterval <= 0 {
+		c.Metrics.FlushInterval = 60 * time.Second
+	}
+	if c.Traces.QueueSize <= 0 {
+		c.Traces.QueueSize = 2048
+	}
+	return c
+}
+
+// Shutdown flushes every signal in parallel and stops background work. It
+// returns when all are done or ctx expires, whichever is first, with an error
+// naming what could not be flushed. Calling it again returns the first result.
+func (s *SDK) Shutdown(ctx context.Context) error {
+	if s == nil {
+		return nil
+	}
+	s.shutdownOnce.Do(func() { s.shutdownErr = s.shutdown(ctx) })
+	return s.shutdownErr
+}
+
+func (s *SDK) shutdown(ctx context.Context) error {
+	type result struct {
+		name string
+		err  error
+	}
+	results := make(chan result, len(s.shutdowns))
+	for _, sd := range s.shutdowns {
+		go func() { results <- result{sd.name, sd.fn(ctx)} }()
+	}
+	var errs []error
+	pending := map[string]bool{}
+	for _, sd := range s.shutdowns {
+		pending[sd.name] = true
+	}
+	for range s.shutdowns {
+		select {
+		case r := <-results:
+			delete(pending, r.name)
+			if r.err != nil {
+				errs = append(errs, fmt.Errorf("%s: %w", r.name, r.err))
+			}
+		case <-ctx.Done():
+			for name := range pending {
+				errs = append(errs, fmt.Errorf("%s: not flushed: %w", name, ctx.Err()))
+			}
+			_ = s.lines.Sync()
+			return errors.Join(errs...)
+		}
+	}
+	_ = s.lines.Sync()
+	if len(errs) > 0 {
+		return fmt.Errorf("o11y: shutdown: %w", errors.Join(errs...))
+	}
+	return nil
+}
+
+// Config returns the effective configuration (defaults applied).
+func (s *SDK) Config() Config {
+	if s == nil {
+		return Default().cfg
+	}
+	return s.cfg
+}
+
+// ServiceName returns the configured service name.
+func (s *SDK) ServiceName() string { return s.orDefault().cfg.ServiceName }
+
+// TracerProvider returns the SDK's tracer provider.
+func (s *SDK) TracerProvider() trace.TracerProvider { return s.orDefault().tp }
+
+// Tracer returns the tracer the SDK's middleware uses.
+func (s *SDK) Tracer() trace.Tracer { return s.orDefault().tracer }
+
+// Propagator returns the configured propagator (X-Amzn-Trace-Id, W3C
+// tracecontext and baggage by default).
+func (s *SDK) Propagator() propagation.TextMapPropagator { return s.orDefault().propagator }
+
+// Metrics returns the request-metrics recorder, or nil when metrics are off
+// (a nil *metrics.Recorder is safe to use).
+func (s *SDK) Metrics() *metrics.Recorder { return s.orDefault().recorder }
+
+// Logger returns the SDK's logger.
+func (s *SDK) Logger() *slog.Logger { return s.orDefault().logger }
+
+// LogHandler returns the SDK's slog handler.
+func (s *SDK) LogHandler() *logging.Handler { return s.orDefault().logHandler }
+
+// Output returns the shared line writer logs and EMF are written through.
+func (s *SDK) Output() io.Writer { return s.orDefault().lines }
+
+func (s *SDK) orDefault() *SDK {
+	if s == nil {
+		return Default()
+	}
+	return s
+}
