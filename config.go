@@ -2,6 +2,8 @@ package o11y
 
 import (
 	"io"
+
+	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 	"log/slog"
 	"os"
 	"strconv"
@@ -38,6 +40,10 @@ type Config struct {
 	DisableResourceDetection bool
 	// DetectTimeout bounds resource detection. Default 500ms.
 	DetectTimeout time.Duration
+	// SkipGlobal keeps Start from installing the SDK as [Default], as the
+	// OpenTelemetry global tracer provider and propagator, and as slog's
+	// default. Tests that run several SDKs side by side set it.
+	SkipGlobal bool
 	// ErrorHandler receives the SDK's own failures (export errors, dropped
 	// data, bad input), already rate-limited. Default: a JSON line on stderr.
 	ErrorHandler func(error)
@@ -82,6 +88,9 @@ type TracesConfig struct {
 	LogGroupNames []string
 	// QueueSize bounds the spans waiting for export. Default 2048.
 	QueueSize int
+	// SpanProcessors are added to the tracer provider besides the exporter
+	// (an in-memory recorder in tests, a custom processor in production).
+	SpanProcessors []sdktrace.SpanProcessor
 }
 
 // MetricsConfig configures EMF metrics.

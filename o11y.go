@@ -117,7 +117,9 @@ func Start(ctx context.Context, cfg Config) (*SDK, error) {
 		s.tp = noop.NewTracerProvider()
 		s.tracer = s.tp.Tracer(InstrumentationName)
 		s.propagator = propagation.NewCompositeTextMapPropagator()
-		defaultSDK.Store(s)
+		if !cfg.SkipGlobal {
+			defaultSDK.Store(s)
+		}
 		return s, nil
 	}
 
@@ -139,12 +141,14 @@ func Start(ctx context.Context, cfg Config) (*SDK, error) {
 		s.shutdowns = append(s.shutdowns, namedShutdown{"metrics", s.recorder.Shutdown})
 	}
 
-	if cfg.Logs.SetDefault {
-		slog.SetDefault(s.logger)
+	if !cfg.SkipGlobal {
+		if cfg.Logs.SetDefault {
+			slog.SetDefault(s.logger)
+		}
+		otel.SetTracerProvider(s.tp)
+		otel.SetTextMapPropagator(s.propagator)
+		defaultSDK.Store(s)
 	}
-	otel.SetTracerProvider(s.tp)
-	otel.SetTextMapPropagator(s.propagator)
-	defaultSDK.Store(s)
 	return s, errors.Join(errs...)
 }
 
