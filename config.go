@@ -51,6 +51,9 @@ type Config struct {
 	Traces  TracesConfig
 	Metrics MetricsConfig
 	Logs    LogsConfig
+
+	// envWarnings are ConfigFromEnv's complaints, reported by Start.
+	envWarnings []string
 }
 
 // TracesConfig configures tracing.
@@ -135,9 +138,10 @@ type LogsConfig struct {
 
 // ConfigFromEnv returns a Config filled from the environment. It is the only
 // place the SDK reads environment variables. Unparseable values are ignored
-// (the default applies) and reported through the returned warnings.
+// (the default applies) and reported through the ErrorHandler by Start.
 func ConfigFromEnv() Config {
-	c, _ := configFromLookup(os.LookupEnv)
+	c, warns := configFromLookup(os.LookupEnv)
+	c.envWarnings = warns
 	return c
 }
 

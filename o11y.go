@@ -18,7 +18,9 @@ import (
 	"go.opentelemetry.io/otel/trace"
 	"go.opentelemetry.io/otel/trace/noop"
 
+	"github.com/o11y-go/o11y/internal/jsonenc"
 	"github.com/o11y-go/o11y/internal/linewriter"
+	"github.com/o11y-go/o11y/internal/report"
 	"github.com/o11y-go/o11y/logging"
 	"github.com/o11y-go/o11y/metrics"
 )
@@ -41,6 +43,7 @@ type SDK struct {
 	logHandler *logging.Handler
 	logger     *slog.Logger
 	lines      *linewriter.Writer
+	reporter   *report.Reporter
 
 	shutdownOnce sync.Once
 	shutdownErr  error
@@ -92,6 +95,14 @@ func Start(ctx context.Context, cfg Config) (*SDK, error) {
 	cfg = cfg.withDefaults()
 	s := &SDK{cfg: cfg}
 	var errs []error
+	handler := cfg.ErrorHandler
+	if handler == nil {
+		handler = stderrHandler
+	}
+	s.reporter = report.New(handler, report.DefaultInterval)
+	for _, w := range cfg.envWarnings {
+		s.reporter.Report("config."+w, errors.New("o11y: config: "+w))
+	}
 
 	if cfg.Output == nil {
 		cfg.Output = os.Stdout
@@ -260,4 +271,32 @@ func (s *SDK) orDefault() *SDK {
 		return Default()
 	}
 	return s
+}
+
+// stderrHandler is the default ErrorHandler: one JSON line on stderr, so that
+// stdout keeps carrying only the application's logs and EMF documents.
+func stderrHandler(err error) {
+	b := make([]byte, 0, 256)
+	b = append(b, `{"time":`...)
+	b = jsonenc.AppendString(b, time.Now().UTC().Format(time.RFC3339Nano))
+	b = append(b, `,"level":"WARN","logger":"o11y","msg":`...)
+	b = jsonenc.AppendString(b, err.Error())
+	b = append(b, "}\n"...)
+	_, _ = os.Stderr.Write(b)
+}
+
+// reportError sends err through the SDK's rate-limited reporter.
+func (s *SDK) reportError(key string, err error) { s.reporter.Report(key, err) }
+
+// errorHandler returns a func(error) for a sub-package. Sub-packages already
+// rate-limit per kind of problem; the reporter keys on the component and the
+// message (capped) so distinct problems are not hidden behind each other.
+func (s *SDK) errorHandler(component string) func(error) {
+	return func(err error) {
+		msg := err.Error()
+		if len(msg) > 80 {
+			msg = msg[:80]
+		}
+		s.reporter.Report(component+":"+msg, err)
+	}
 }

@@ -1,0 +1,98 @@
+package xrayudp
+
+import (
+	"sync"
+	"sync/atomic"
+
+	"go.opentelemetry.io/otel/sdk/resource"
+)
+
+// Config controls how spans are translated into segment documents. The zero
+// value works: segments are named after the resource's service.name.
+type Config struct {
+	// SegmentName overrides the name of every segment (AWS_XRAY_TRACING_NAME).
+	// Subsegments keep their own names.
+	SegmentName string
+	// IndexedAttributes are span attribute keys always written as annotations
+	// (searchable in X-Ray) rather than metadata. Keys listed per span in the
+	// string-slice attribute "aws.xray.annotations" are indexed too.
+	IndexedAttributes []string
+	// LogGroupNames are added to each segment's aws.cloudwatch_logs, after the
+	// groups named by the resource (aws.log.group.arns / aws.log.group.names),
+	// so the X-Ray console can find the trace's log lines.
+	LogGroupNames []string
+	// OmitResourceMetadata leaves resource attributes out of segment metadata
+	// (by default each segment carries metadata.default["otel.resource.<key>"]).
+	OmitResourceMetadata bool
+}
+
+// Limits applied while encoding. They keep one document far below the 64 KiB
+// segment quota in the common case; [MaxDocumentSize] is enforced by trimming.
+const (
+	maxNameBytes       = 200 // X-Ray name limit
+	maxStringBytes     = 250 // X-Ray default string limit
+	maxMessageBytes    = 2048
+	maxMetaValueBytes  = 1024
+	maxMetaEntries     = 64
+	maxMetaSliceItems  = 32
+	maxAnnotations     = 50 // X-Ray indexes 50 annotations per trace
+	maxLinks           = 20 // X-Ray links per segment
+	maxLinkAttrs       = 8
+	maxExceptions      = 8
+	maxStackFrames     = 32
+	maxResourceEntries = 64
+	metaSoftBudget     = 48 << 10 // stop adding metadata entries past this document size
+	maxCachedResources = 64
+)
+
+// Encoder translates ended OpenTelemetry spans into X-Ray segment documents.
+// Work that depends only on the span's resource (names, origin, aws blocks,
+// resource metadata) is done once per *resource.Resource and cached. An
+// Encoder is safe for concurrent use; a nil *Encoder encodes with the zero
+// Config.
+type Encoder struct {
+	cfg     Config
+	indexed map[string]struct{}
+
+	cache   sync.Map // *resource.Resource -> *resInfo
+	ncached atomic.Int32
+	trimmed atomic.Uint64
+}
+
+// NewEncoder returns an Encoder for cfg. cfg is copied.
+func NewEncoder(cfg Config) *Encoder {
+	e := &Encoder{cfg: cfg}
+	e.cfg.IndexedAttributes = append([]string(nil), cfg.IndexedAttributes...)
+	e.cfg.LogGroupNames = append([]string(nil), cfg.LogGroupNames...)
+	if len(cfg.IndexedAttributes) > 0 {
+		e.indexed = make(map[string]struct{}, len(cfg.IndexedAttributes))
+		for _, k := range cfg.IndexedAttributes {
+			e.indexed[k] = struct{}{}
+		}
+	}
+	return e
+}
+
+var zeroEncoder = NewEncoder(Config{})
+
+// Trimmed reports how many documents had to be trimmed to fit the size limit.
+func (e *Encoder) Trimmed() uint64 {
+	if e == nil {
+		return 0
+	}
+	return e.trimmed.Load()
+}
+
+// resourceInfo returns the cached per-resource precomputation.
+func (e *Encoder) resourceInfo(r *resource.Resource) *resInfo {
+	if v, ok := e.cache.Load(r); ok {
+		return v.(*resInfo)
+	}
+	ri := e.buildResInfo(r)
+	if e.ncached.Load() < maxCachedResources {
+		if _, loaded := e.cache.LoadOrStore(r, ri); !loaded {
+			e.ncached.Add(1)
+		}
+	}
+	return ri
+}
