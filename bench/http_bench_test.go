@@ -1,0 +1,55 @@
+package bench
+
+import (
+	"net/http"
+	"net/http/httptest"
+	"testing"
+)
+
+// discardWriter is a reusable http.ResponseWriter, identical for every
+// variant, so the benchmark measures the middleware rather than the recorder.
+type discardWriter struct {
+	h      http.Header
+	status int
+}
+
+func (w *discardWriter) Header() http.Header { return w.h }
+func (w *discardWriter) Write(p []byte) (int, error) {
+	if w.status == 0 {
+		w.status = 200
+	}
+	return len(p), nil
+}
+func (w *discardWriter) WriteHeader(code int) { w.status = code }
+func (w *discardWriter) reset() {
+	clear(w.h)
+	w.status = 0
+}
+
+func httpVariants() []variant {
+	return append([]variant{bareHTTP, otelhttpOTLP, xraySDK}, o11yHTTPVariants()...)
+}
+
+// BenchmarkHTTPServer measures one sampled GET /orders/{id} through each
+// variant, export included.
+func BenchmarkHTTPServer(b *testing.B) {
+	for _, v := range httpVariants() {
+		b.Run(v.name, func(b *testing.B) {
+			h, flush := v.build(b, ordersMux())
+			req := httptest.NewRequest(http.MethodGet, "http://orders.example/orders/42", nil)
+			req.Header.Set("User-Agent", "bench/1.0")
+			w := &discardWriter{h: http.Header{}}
+			b.ReportAllocs()
+			b.ResetTimer()
+			for b.Loop() {
+				w.reset()
+				h.ServeHTTP(w, req)
+			}
+			flush()
+			b.StopTimer()
+			if w.status != http.StatusOK {
+				b.Fatalf("status %d", w.status)
+			}
+		})
+	}
+}

@@ -1,0 +1,105 @@
+package bench
+
+import (
+	"flag"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+)
+
+var loopback = flag.Bool("loopback", false, "run the loopback throughput comparison (about a minute)")
+
+// runLoadgen is the client process: keep-alive GETs from a fixed number of
+// workers until the request budget is spent; prints the elapsed seconds.
+func runLoadgen() {
+	url := os.Getenv("LOADGEN_URL")
+	total, _ := strconv.Atoi(os.Getenv("LOADGEN_REQUESTS"))
+	workers, _ := strconv.Atoi(os.Getenv("LOADGEN_WORKERS"))
+	tr := &http.Transport{MaxIdleConnsPerHost: workers, MaxConnsPerHost: workers, DisableCompression: true}
+	client := &http.Client{Transport: tr}
+	var next atomic.Int64
+	var failed atomic.Int64
+	start := time.Now()
+	var wg sync.WaitGroup
+	for range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for next.Add(1) <= int64(total) {
+				resp, err := client.Get(url)
+				if err != nil {
+					failed.Add(1)
+					continue
+				}
+				_, _ = io.Copy(io.Discard, resp.Body)
+				resp.Body.Close()
+				if resp.StatusCode != 200 {
+					failed.Add(1)
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	fmt.Printf("RESULT %f %d\n", time.Since(start).Seconds(), failed.Load())
+}
+
+// measure serves h on loopback and returns requests/second as seen by a
+// load generator in a child process.
+func measure(t *testing.T, h http.Handler, requests, workers int) float64 {
+	lis, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := &http.Server{Handler: h}
+	go func() { _ = srv.Serve(lis) }()
+	defer srv.Close()
+	cmd := exec.Command(os.Args[0], "-test.run=^$")
+	cmd.Env = append(os.Environ(), standinEnv+"=loadgen",
+		"LOADGEN_URL=http://"+lis.Addr().String()+"/orders/42",
+		"LOADGEN_REQUESTS="+strconv.Itoa(requests),
+		"LOADGEN_WORKERS="+strconv.Itoa(workers),
+		"GOMAXPROCS=1")
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("loadgen: %v", err)
+	}
+	var secs float64
+	var failed int
+	line := strings.TrimSpace(string(out))
+	if _, err := fmt.Sscanf(line[strings.LastIndex(line, "RESULT"):], "RESULT %f %d", &secs, &failed); err != nil {
+		t.Fatalf("loadgen output %q: %v", out, err)
+	}
+	if failed > 0 {
+		t.Fatalf("%d requests failed", failed)
+	}
+	return float64(requests) / secs
+}
+
+// TestLoopbackThroughput serves GET /orders/{id} through each variant on a
+// real loopback server and reports its throughput relative to bare net/http.
+func TestLoopbackThroughput(t *testing.T) {
+	if !*loopback {
+		t.Skip("run with -loopback")
+	}
+	const requests, workers = 40000, 8
+	var bare float64
+	for _, v := range httpVariants() {
+		h, flush := v.build(t, ordersMux())
+		measure(t, h, 2000, workers) // warm up connections and pools
+		rps := measure(t, h, requests, workers)
+		flush()
+		if v.name == "bare" {
+			bare = rps
+		}
+		t.Logf("%-16s %8.0f req/s  %5.1f%% of bare", v.name, rps, 100*rps/bare)
+	}
+}
