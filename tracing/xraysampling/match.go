@@ -18,17 +18,31 @@ func wildcardMatch(pattern, s string) bool {
 	starP, starI := -1, 0
 	for i < len(s) {
 		if p < len(pattern) {
-			pc, pw := decode(pattern, p)
-			sc, sw := decode(s, i)
-			switch {
-			case pc == '*':
-				starP, starI = p, i
-				p += pw
-				continue
-			case pc == '?' || equalFold(pc, sc):
-				p += pw
-				i += sw
-				continue
+			if pc, sc := pattern[p], s[i]; pc < utf8.RuneSelf && sc < utf8.RuneSelf {
+				// ASCII fast path (most methods, paths and hosts).
+				if pc == '*' {
+					starP, starI = p, i
+					p++
+					continue
+				}
+				if pc == '?' || lowerASCII[pc] == lowerASCII[sc] {
+					p++
+					i++
+					continue
+				}
+			} else {
+				pr, pw := decode(pattern, p)
+				sr, sw := decode(s, i)
+				if pr == '*' {
+					starP, starI = p, i
+					p += pw
+					continue
+				}
+				if pr == '?' || equalFold(pr, sr) {
+					p += pw
+					i += sw
+					continue
+				}
 			}
 		}
 		if starP < 0 {
@@ -45,6 +59,17 @@ func wildcardMatch(pattern, s string) bool {
 	}
 	return p == len(pattern)
 }
+
+// lowerASCII maps ASCII bytes to lower case.
+var lowerASCII = func() (t [utf8.RuneSelf]byte) {
+	for i := range t {
+		t[i] = byte(i)
+		if 'A' <= i && i <= 'Z' {
+			t[i] += 'a' - 'A'
+		}
+	}
+	return t
+}()
 
 // decode returns the rune at s[i] and its width; ASCII takes the fast path.
 func decode(s string, i int) (rune, int) {
@@ -76,8 +101,10 @@ func equalFold(a, b rune) bool {
 	return false
 }
 
-// matchField is the X-Ray SDK rule: an empty request value matches any
-// pattern (the request simply lacks that property, e.g. a non-HTTP span).
+// matchField matches a request property against a rule pattern. A property
+// the request lacks (empty) matches only "*", as in OTel Go's X-Ray sampler;
+// the X-Ray Go SDK lets it match any pattern, which would make a rule for
+// "/api/*" capture every background job and gRPC call.
 func matchField(pattern, value string) bool {
-	return value == "" || wildcardMatch(pattern, value)
+	return wildcardMatch(pattern, value)
 }
