@@ -1,0 +1,77 @@
+package grpcmw
+
+import (
+	"context"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"go.opentelemetry.io/otel/trace"
+	"google.golang.org/grpc/metadata"
+
+	"github.com/o11y-go/o11y/tracing"
+)
+
+// TestCarriersWithSDKPropagator runs the metadata carriers through the SDK's
+// own propagator (X-Ray + W3C + baggage), which asks for canonical HTTP
+// header names while gRPC metadata keys are lowercase.
+func TestCarriersWithSDKPropagator(t *testing.T) {
+	prop := tracing.NewPropagator()
+	const xh = "Root=1-5759e988-bd862e3fe1be46a994272793;Parent=53995c3f42cd8ad8;Sampled=1"
+	in := metadata.NewIncomingContext(context.Background(), metadata.Pairs("x-amzn-trace-id", xh, "baggage", "k=v"))
+	c := &incomingCarrier{ctx: in, xray: xh}
+	ctx := prop.Extract(in, c)
+	sc := trace.SpanContextFromContext(ctx)
+	require.True(t, sc.IsValid())
+	assert.Equal(t, "5759e988bd862e3fe1be46a994272793", sc.TraceID().String())
+	assert.Equal(t, "53995c3f42cd8ad8", sc.SpanID().String())
+	_, ok := tracing.IncomingHeader(ctx)
+	assert.True(t, ok)
+	assert.Equal(t, "k=v", c.Get("Baggage"))
+	assert.ElementsMatch(t, []string{"x-amzn-trace-id", "baggage"}, c.Keys())
+
+	var out outgoingCarrier
+	prop.Inject(ctx, &out)
+	assert.Contains(t, out.Keys(), "x-amzn-trace-id")
+	assert.Contains(t, out.Keys(), "traceparent")
+	assert.Equal(t, out.Get("X-Amzn-Trace-Id"), out.Get("x-amzn-trace-id"))
+	assert.Contains(t, out.Get("x-amzn-trace-id"), "Root=1-5759e988-bd862e3fe1be46a994272793")
+	assert.Equal(t, "k=v", out.Get("baggage"))
+}
+
+func TestOutgoingCarrierBounded(t *testing.T) {
+	var c outgoingCarrier
+	for i := 0; i < 3*maxInjectedPairs; i++ {
+		c.Set(string(rune('a'+i)), "v")
+	}
+	c.Set("a", "w") // overwrite, not append
+	assert.Len(t, c.Keys(), maxInjectedPairs)
+	assert.Equal(t, "w", c.Get("a"))
+}
+
+func TestSamplingRequested(t *testing.T) {
+	for h, want := range map[string]bool{
+		"Root=1-5759e988-bd862e3fe1be46a994272793;Sampled=?":   true,
+		"Root=1-5759e988-bd862e3fe1be46a994272793; Sampled=? ": true,
+		"Sampled=?;Root=1-5759e988-bd862e3fe1be46a994272793":   true,
+		"Root=1-5759e988-bd862e3fe1be46a994272793;Sampled=1":   false,
+		"Root=1-5759e988-bd862e3fe1be46a994272793":             false,
+		"Root=1-5759e988-bd862e3fe1be46a994272793;Sampled=?x":  false,
+		"": false,
+	} {
+		assert.Equal(t, want, samplingRequested(h), h)
+	}
+}
+
+func TestSplitMethod(t *testing.T) {
+	for in, want := range map[string][2]string{
+		"/pkg.Service/Method": {"pkg.Service", "Method"},
+		"/a.b.C/D":            {"a.b.C", "D"},
+		"nomethod":            {"", "nomethod"},
+		"/":                   {"", "/"},
+		"":                    {"", ""},
+	} {
+		s, m := splitMethod(in)
+		assert.Equal(t, want, [2]string{s, m}, in)
+	}
+}
