@@ -40,6 +40,13 @@ type Config struct {
 	DisableResourceDetection bool
 	// DetectTimeout bounds resource detection. Default 500ms.
 	DetectTimeout time.Duration
+	// Platform forces the platform instead of detecting it: "ecs",
+	// "apprunner", "eks", "ec2", "lambda". App Runner exposes no identifying
+	// variable, so set it there (O11Y_PLATFORM=apprunner).
+	Platform string
+	// DetectEC2 enables the EC2 instance-metadata probe (EC2 and EKS). Off
+	// by default: off AWS the probe costs the whole DetectTimeout.
+	DetectEC2 bool
 	// SkipGlobal keeps Start from installing the SDK as [Default], as the
 	// OpenTelemetry global tracer provider and propagator, and as slog's
 	// default. Tests that run several SDKs side by side set it.
@@ -54,6 +61,8 @@ type Config struct {
 
 	// envWarnings are ConfigFromEnv's complaints, reported by Start.
 	envWarnings []string
+	// getenv is set by ConfigFromEnv for platform detection.
+	getenv func(string) string
 }
 
 // TracesConfig configures tracing.
@@ -142,6 +151,7 @@ type LogsConfig struct {
 func ConfigFromEnv() Config {
 	c, warns := configFromLookup(os.LookupEnv)
 	c.envWarnings = warns
+	c.getenv = os.Getenv
 	return c
 }
 
@@ -207,6 +217,10 @@ func configFromLookup(lookup func(string) (string, bool)) (Config, []string) {
 	}
 	if b, ok := boolVar("O11Y_RESOURCE_DETECTION"); ok {
 		c.DisableResourceDetection = !b
+	}
+	c.Platform = strings.ToLower(get("O11Y_PLATFORM"))
+	if b, ok := boolVar("O11Y_RESOURCE_EC2"); ok {
+		c.DetectEC2 = b
 	}
 
 	// Traces.

@@ -14,6 +14,7 @@ import (
 
 	"go.opentelemetry.io/otel"
 	"go.opentelemetry.io/otel/propagation"
+	"go.opentelemetry.io/otel/sdk/resource"
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 	"go.opentelemetry.io/otel/trace"
 	"go.opentelemetry.io/otel/trace/noop"
@@ -23,6 +24,7 @@ import (
 	"github.com/o11y-go/o11y/internal/report"
 	"github.com/o11y-go/o11y/logging"
 	"github.com/o11y-go/o11y/metrics"
+	"github.com/o11y-go/o11y/tracing"
 )
 
 // InstrumentationName is the tracer and meter name the SDK's own middleware uses.
@@ -37,6 +39,7 @@ type SDK struct {
 	cfg        Config
 	tp         trace.TracerProvider
 	sdkTP      *sdktrace.TracerProvider
+	resource   *resource.Resource
 	tracer     trace.Tracer
 	propagator propagation.TextMapPropagator
 	recorder   *metrics.Recorder
@@ -75,7 +78,7 @@ var disabledOnce = sync.OnceValue(func() *SDK {
 		cfg:        Config{Disabled: true},
 		tp:         noop.NewTracerProvider(),
 		tracer:     noop.NewTracerProvider().Tracer(InstrumentationName),
-		propagator: propagation.NewCompositeTextMapPropagator(),
+		propagator: tracing.NewPropagator(),
 		logHandler: h,
 		logger:     slog.New(h),
 		lines:      lw,
@@ -121,13 +124,18 @@ func Start(ctx context.Context, cfg Config) (*SDK, error) {
 		Environment:     cfg.Environment,
 		RedactKeys:      cfg.Logs.RedactKeys,
 		DebugSampleRate: cfg.Logs.DebugSampleRate,
+		ErrorHandler:    s.errorHandler("logging"),
 	})
 	s.logger = slog.New(s.logHandler)
+	if !cfg.SkipGlobal {
+		logging.SetDefaultHandler(s.logHandler)
+	}
 
 	if cfg.Disabled {
 		s.tp = noop.NewTracerProvider()
 		s.tracer = s.tp.Tracer(InstrumentationName)
-		s.propagator = propagation.NewCompositeTextMapPropagator()
+		// Disabled tracing still forwards incoming trace context downstream.
+		s.propagator = tracing.NewPropagator()
 		if !cfg.SkipGlobal {
 			defaultSDK.Store(s)
 		}
@@ -146,8 +154,13 @@ func Start(ctx context.Context, cfg Config) (*SDK, error) {
 			Environment:   cfg.Environment,
 			Version:       cfg.ServiceVersion,
 			FlushInterval: cfg.Metrics.FlushInterval,
-			Writer:        s.lines,
-			AgentEndpoint: cfg.Metrics.AgentEndpoint,
+			Writer:               s.lines,
+			AgentEndpoint:        cfg.Metrics.AgentEndpoint,
+			LogGroupName:         cfg.Metrics.LogGroupName,
+			LogStreamName:        cfg.Metrics.LogStreamName,
+			DimensionEnvironment: cfg.Metrics.DimensionEnvironment,
+			DimensionVersion:     cfg.Metrics.DimensionVersion,
+			ErrorHandler:         s.errorHandler("metrics"),
 		})
 		s.shutdowns = append(s.shutdowns, namedShutdown{"metrics", s.recorder.Shutdown})
 	}
@@ -158,6 +171,7 @@ func Start(ctx context.Context, cfg Config) (*SDK, error) {
 		}
 		otel.SetTracerProvider(s.tp)
 		otel.SetTextMapPropagator(s.propagator)
+		otel.SetErrorHandler(otel.ErrorHandlerFunc(s.errorHandler("otel")))
 		defaultSDK.Store(s)
 	}
 	return s, errors.Join(errs...)
@@ -230,6 +244,26 @@ func (s *SDK) shutdown(ctx context.Context) error {
 		return fmt.Errorf("o11y: shutdown: %w", errors.Join(errs...))
 	}
 	return nil
+}
+
+// ForceFlush exports every ended span and writes every pending metric
+// aggregate now, without stopping anything. It returns by ctx's deadline.
+func (s *SDK) ForceFlush(ctx context.Context) error {
+	if s == nil {
+		return nil
+	}
+	var errs []error
+	if s.sdkTP != nil {
+		if err := s.sdkTP.ForceFlush(ctx); err != nil {
+			errs = append(errs, fmt.Errorf("traces: %w", err))
+		}
+	}
+	if s.recorder != nil {
+		if err := s.recorder.Flush(ctx); err != nil {
+			errs = append(errs, fmt.Errorf("metrics: %w", err))
+		}
+	}
+	return errors.Join(errs...)
 }
 
 // Config returns the effective configuration (defaults applied).

@@ -2,37 +2,193 @@ package o11y
 
 import (
 	"context"
+	"errors"
+	"fmt"
+	"os"
+	"strings"
 
-	"go.opentelemetry.io/contrib/propagators/aws/xray"
-	"go.opentelemetry.io/otel/propagation"
+	"go.opentelemetry.io/otel/exporters/otlp/otlptrace"
+	"go.opentelemetry.io/otel/exporters/otlp/otlptrace/otlptracegrpc"
+	"go.opentelemetry.io/otel/exporters/otlp/otlptrace/otlptracehttp"
+	"go.opentelemetry.io/otel/sdk/resource"
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
+
+	"github.com/o11y-go/o11y/tracing"
+	"github.com/o11y-go/o11y/tracing/awsresource"
+	"github.com/o11y-go/o11y/tracing/xraysampling"
+	"github.com/o11y-go/o11y/tracing/xrayudp"
 )
 
-// startTracing builds the tracer provider. TEMPORARY wiring on upstream pieces
-// until the tracing package lands.
+// startTracing builds the resource, sampler, exporter and tracer provider.
+// Every failure is reported and degrades one piece; none stops the others.
 func (s *SDK) startTracing(ctx context.Context) error {
-	opts := []sdktrace.TracerProviderOption{
-		sdktrace.WithIDGenerator(xray.NewIDGenerator()),
-		sdktrace.WithSampler(tempSampler(s.cfg.Traces.Sampler)),
+	cfg := s.cfg
+	var errs []error
+
+	res := s.detectResource(ctx)
+	s.resource = res
+
+	// Propagators.
+	prop, err := tracing.ParsePropagators(cfg.Traces.Propagators...)
+	if err != nil {
+		errs = append(errs, err)
 	}
-	for _, sp := range s.cfg.Traces.SpanProcessors {
+	s.propagator = prop
+
+	// Sampler: X-Ray rules for root decisions, parent-based on top.
+	segmentName := cfg.Traces.SegmentName
+	if segmentName == "" {
+		segmentName = cfg.ServiceName
+	}
+	_, tcpAddr, addrErr := xrayudp.ParseDaemonAddress(cfg.Traces.DaemonAddress)
+	xs, err := xraysampling.New(xraysampling.Options{
+		ServiceName:  segmentName,
+		ServiceType:  awsresource.Origin(res),
+		RulesFile:    cfg.Traces.SamplingRulesFile,
+		Centralized:  cfg.Traces.CentralizedSampling && addrErr == nil,
+		ProxyAddress: tcpAddr,
+		ErrorHandler: s.errorHandler("sampling"),
+	})
+	if err != nil {
+		errs = append(errs, fmt.Errorf("sampling rules: %w", err))
+	}
+	if xs != nil {
+		s.shutdowns = append(s.shutdowns, namedShutdown{"sampling", xs.Shutdown})
+	}
+	var root sdktrace.Sampler
+	if xs != nil {
+		root = xs
+	}
+	sampler, err := tracing.SamplerFromName(cfg.Traces.Sampler, cfg.Traces.SamplerArg, root)
+	if err != nil {
+		errs = append(errs, err)
+	}
+
+	opts := []sdktrace.TracerProviderOption{
+		sdktrace.WithResource(res),
+		sdktrace.WithIDGenerator(tracing.NewIDGenerator()),
+		sdktrace.WithSampler(sampler),
+	}
+
+	// Exporter.
+	exporter := cfg.Traces.Exporter
+	if exporter == "" {
+		exporter = "xray"
+		if cfg.Traces.OTLPEndpoint != "" {
+			exporter = "otlp"
+		}
+	}
+	switch exporter {
+	case "none":
+	case "xray":
+		if addrErr != nil {
+			errs = append(errs, addrErr)
+			break
+		}
+		p, err := xrayudp.NewSpanProcessor(xrayudp.Options{
+			DaemonAddress: cfg.Traces.DaemonAddress,
+			QueueSize:     cfg.Traces.QueueSize,
+			Segments: xrayudp.Config{
+				SegmentName:       cfg.Traces.SegmentName,
+				IndexedAttributes: cfg.Traces.IndexedAttributes,
+				LogGroupNames:     cfg.Traces.LogGroupNames,
+			},
+			ErrorHandler: s.errorHandler("xray"),
+		})
+		if err != nil {
+			errs = append(errs, err)
+			break
+		}
+		opts = append(opts, sdktrace.WithSpanProcessor(p))
+	case "otlp":
+		exp, err := newOTLPExporter(ctx, cfg.Traces)
+		if err != nil {
+			errs = append(errs, err)
+			break
+		}
+		opts = append(opts, sdktrace.WithSpanProcessor(
+			sdktrace.NewBatchSpanProcessor(exp, sdktrace.WithMaxQueueSize(cfg.Traces.QueueSize))))
+	default:
+		errs = append(errs, fmt.Errorf("unknown traces exporter %q (want xray, otlp or none)", exporter))
+	}
+	for _, sp := range cfg.Traces.SpanProcessors {
 		opts = append(opts, sdktrace.WithSpanProcessor(sp))
 	}
+
 	tp := sdktrace.NewTracerProvider(opts...)
 	s.sdkTP = tp
 	s.tp = tp
 	s.tracer = tp.Tracer(InstrumentationName)
-	s.propagator = propagation.NewCompositeTextMapPropagator(xray.Propagator{}, propagation.TraceContext{}, propagation.Baggage{})
 	s.shutdowns = append(s.shutdowns, namedShutdown{"traces", tp.Shutdown})
-	return nil
+	return errors.Join(errs...)
 }
 
-func tempSampler(name string) sdktrace.Sampler {
-	switch name {
-	case "always_on":
-		return sdktrace.AlwaysSample()
-	case "always_off":
-		return sdktrace.NeverSample()
+// detectResource runs platform detection within DetectTimeout. Detection
+// problems are reported, never fatal.
+func (s *SDK) detectResource(ctx context.Context) *resource.Resource {
+	cfg := s.cfg
+	getenv := cfg.getenv
+	if getenv == nil {
+		// Platform detection reads the platform's own variables
+		// (ECS_CONTAINER_METADATA_URI_V4, AWS_LAMBDA_FUNCTION_NAME, …).
+		getenv = os.Getenv
 	}
-	return sdktrace.ParentBased(sdktrace.AlwaysSample())
+	opts := awsresource.Options{
+		ServiceName:    cfg.ServiceName,
+		ServiceVersion: cfg.ServiceVersion,
+		Environment:    cfg.Environment,
+		Attributes:     cfg.ResourceAttributes,
+		Platform:       cfg.Platform,
+		Getenv:         getenv,
+		EC2:            cfg.DetectEC2,
+		Timeout:        cfg.DetectTimeout,
+	}
+	if cfg.DisableResourceDetection {
+		opts.Getenv = func(string) string { return "" }
+		opts.EC2 = false
+		opts.Platform = ""
+	}
+	dctx, cancel := context.WithTimeout(ctx, cfg.DetectTimeout)
+	defer cancel()
+	res, err := awsresource.Detect(dctx, opts)
+	if err != nil {
+		s.reportError("resource", fmt.Errorf("o11y: resource detection: %w", err))
+	}
+	if res == nil {
+		res = resource.Empty()
+	}
+	return res
+}
+
+// newOTLPExporter builds the upstream OTLP exporter. Neither protocol dials
+// at construction, so an unreachable collector never blocks Start.
+func newOTLPExporter(ctx context.Context, tc TracesConfig) (*otlptrace.Exporter, error) {
+	endpoint := tc.OTLPEndpoint
+	switch strings.ToLower(tc.OTLPProtocol) {
+	case "", "grpc":
+		var opts []otlptracegrpc.Option
+		if endpoint != "" {
+			if !strings.Contains(endpoint, "://") {
+				endpoint = "http://" + endpoint
+			}
+			opts = append(opts, otlptracegrpc.WithEndpointURL(endpoint))
+		}
+		return otlptracegrpc.New(ctx, opts...)
+	case "http/protobuf", "http":
+		var opts []otlptracehttp.Option
+		if endpoint != "" {
+			if !strings.Contains(endpoint, "://") {
+				endpoint = "http://" + endpoint
+			}
+			// OTEL_EXPORTER_OTLP_ENDPOINT is a base URL; the signal path
+			// is added unless the URL already names one.
+			if !strings.HasSuffix(strings.TrimRight(endpoint, "/"), "/v1/traces") {
+				endpoint = strings.TrimRight(endpoint, "/") + "/v1/traces"
+			}
+			opts = append(opts, otlptracehttp.WithEndpointURL(endpoint))
+		}
+		return otlptracehttp.New(ctx, opts...)
+	default:
+		return nil, fmt.Errorf("unknown OTLP protocol %q (want grpc or http/protobuf)", tc.OTLPProtocol)
+	}
 }

@@ -1,0 +1,222 @@
+package o11y
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"net"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"go.opentelemetry.io/otel/trace"
+	"go.uber.org/goleak"
+
+	"github.com/o11y-go/o11y/metrics"
+)
+
+// errorsSeen collects ErrorHandler calls.
+type errorsSeen struct {
+	mu   sync.Mutex
+	errs []error
+}
+
+func (e *errorsSeen) handle(err error) { e.mu.Lock(); e.errs = append(e.errs, err); e.mu.Unlock() }
+func (e *errorsSeen) all() []error     { e.mu.Lock(); defer e.mu.Unlock(); return append([]error(nil), e.errs...) }
+
+func baseConfig(out *bytes.Buffer, seen *errorsSeen) Config {
+	return Config{
+		ServiceName:              "orders",
+		Output:                   out,
+		SkipGlobal:               true,
+		DisableResourceDetection: true,
+		ErrorHandler:             seen.handle,
+		Traces:                   TracesConfig{Sampler: "always_on"},
+		Metrics:                  MetricsConfig{FlushInterval: time.Hour},
+	}
+}
+
+func TestStartSendsSegmentsToDaemonAndShutdownFlushes(t *testing.T) {
+	defer goleak.VerifyNone(t, goleak.IgnoreCurrent())
+	daemon, err := net.ListenUDP("udp", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
+	require.NoError(t, err)
+	defer daemon.Close()
+
+	var out bytes.Buffer
+	seen := &errorsSeen{}
+	cfg := baseConfig(&out, seen)
+	cfg.Traces.DaemonAddress = daemon.LocalAddr().String()
+	sdk, err := Start(context.Background(), cfg)
+	require.NoError(t, err)
+
+	ctx, span := sdk.Tracer().Start(context.Background(), "GET /orders/{id}", trace.WithSpanKind(trace.SpanKindServer))
+	sdk.Logger().InfoContext(ctx, "hello")
+	sdk.Metrics().Operation("GET /orders/{id}").Observe(ctx, 12*time.Millisecond, 0)
+	span.End()
+
+	sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	require.NoError(t, sdk.Shutdown(sctx))
+
+	// The segment reached the daemon.
+	require.NoError(t, daemon.SetReadDeadline(time.Now().Add(5*time.Second)))
+	buf := make([]byte, 65536)
+	n, _, err := daemon.ReadFromUDP(buf)
+	require.NoError(t, err)
+	header, body, ok := bytes.Cut(buf[:n], []byte("\n"))
+	require.True(t, ok)
+	assert.JSONEq(t, `{"format": "json", "version": 1}`, string(header))
+	var seg map[string]any
+	require.NoError(t, json.Unmarshal(body, &seg))
+	assert.Equal(t, "orders", seg["name"])
+	xrayID := seg["trace_id"].(string)
+
+	// The log line and the EMF document share the X-Ray trace id.
+	var sawLog, sawEMF bool
+	for _, line := range bytes.Split(bytes.TrimSpace(out.Bytes()), []byte("\n")) {
+		var m map[string]any
+		require.NoError(t, json.Unmarshal(line, &m), "line %q", line)
+		if _, ok := m["_aws"]; ok {
+			sawEMF = true
+			continue
+		}
+		if m["msg"] == "hello" {
+			sawLog = true
+			assert.Equal(t, xrayID, m["xray_trace_id"])
+		}
+	}
+	assert.True(t, sawLog, "log line missing in %s", out.String())
+	assert.True(t, sawEMF, "EMF document missing: Shutdown must flush metrics")
+	assert.Empty(t, seen.all())
+}
+
+func TestStartNeverBlocksOnUnreachableCollector(t *testing.T) {
+	// A TCP listener that accepts and never answers: the worst collector.
+	blackhole, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	defer blackhole.Close()
+	go func() {
+		for {
+			c, err := blackhole.Accept()
+			if err != nil {
+				return
+			}
+			defer c.Close()
+		}
+	}()
+	for _, proto := range []string{"grpc", "http/protobuf"} {
+		t.Run(proto, func(t *testing.T) {
+			var out bytes.Buffer
+			seen := &errorsSeen{}
+			cfg := baseConfig(&out, seen)
+			cfg.Traces.OTLPEndpoint = "http://" + blackhole.Addr().String()
+			cfg.Traces.OTLPProtocol = proto
+			start := time.Now()
+			sdk, err := Start(context.Background(), cfg)
+			require.NoError(t, err)
+			assert.Less(t, time.Since(start), 2*time.Second, "Start blocked")
+
+			_, span := sdk.Tracer().Start(context.Background(), "op")
+			span.End()
+
+			ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
+			defer cancel()
+			start = time.Now()
+			err = sdk.Shutdown(ctx)
+			assert.Less(t, time.Since(start), 3*time.Second, "Shutdown ignored its deadline")
+			require.Error(t, err, "an unflushed span must be reported")
+			assert.Contains(t, err.Error(), "traces")
+		})
+	}
+}
+
+func TestStartWithBadDaemonAddressStillWorks(t *testing.T) {
+	var out bytes.Buffer
+	seen := &errorsSeen{}
+	cfg := baseConfig(&out, seen)
+	cfg.Traces.DaemonAddress = "udp:127.0.0.1:2000" // the double form needs both halves
+	sdk, err := Start(context.Background(), cfg)
+	require.Error(t, err)
+	require.NotNil(t, sdk)
+	ctx, span := sdk.Tracer().Start(context.Background(), "op")
+	sdk.Logger().InfoContext(ctx, "still logging")
+	span.End()
+	assert.Contains(t, out.String(), "still logging")
+	require.NoError(t, sdk.Shutdown(context.Background()))
+}
+
+func TestStartDaemonAbsentIsSilentForTheApp(t *testing.T) {
+	// Reserve a port and close it, so nothing listens there.
+	c, err := net.ListenUDP("udp", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
+	require.NoError(t, err)
+	addr := c.LocalAddr().String()
+	c.Close()
+
+	var out bytes.Buffer
+	seen := &errorsSeen{}
+	cfg := baseConfig(&out, seen)
+	cfg.Traces.DaemonAddress = addr
+	sdk, err := Start(context.Background(), cfg)
+	require.NoError(t, err)
+	for range 200 {
+		_, span := sdk.Tracer().Start(context.Background(), "op")
+		span.End()
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	_ = sdk.Shutdown(ctx)
+	assert.LessOrEqual(t, len(seen.all()), 3, "failures must be rate-limited, not one per span: %v", seen.all())
+}
+
+func TestDisabled(t *testing.T) {
+	var out bytes.Buffer
+	seen := &errorsSeen{}
+	cfg := baseConfig(&out, seen)
+	cfg.Disabled = true
+	sdk, err := Start(context.Background(), cfg)
+	require.NoError(t, err)
+	_, span := sdk.Tracer().Start(context.Background(), "op")
+	assert.False(t, span.IsRecording())
+	var rec *metrics.Recorder = sdk.Metrics()
+	rec.Operation("x").Observe(context.Background(), time.Millisecond, metrics.FlagFault) // nil-safe
+	require.NoError(t, sdk.Shutdown(context.Background()))
+}
+
+func TestDefaultIsNeverNil(t *testing.T) {
+	var s *SDK
+	assert.NotNil(t, s.Tracer())
+	assert.NotNil(t, s.Logger())
+	assert.NotNil(t, s.Propagator())
+	assert.NoError(t, s.Shutdown(context.Background()))
+	assert.NotNil(t, Default())
+}
+
+func TestShutdownTwiceReturnsFirstResult(t *testing.T) {
+	var out bytes.Buffer
+	seen := &errorsSeen{}
+	cfg := baseConfig(&out, seen)
+	cfg.Traces.Exporter = "none"
+	sdk, err := Start(context.Background(), cfg)
+	require.NoError(t, err)
+	require.NoError(t, sdk.Shutdown(context.Background()))
+	require.NoError(t, sdk.Shutdown(context.Background()))
+}
+
+func TestEnvWarningsAreReported(t *testing.T) {
+	c, warns := configFromLookup(lookupFrom(map[string]string{"O11Y_LOG_LEVEL": "loud"}))
+	require.Len(t, warns, 1)
+	c.envWarnings = warns
+	var out bytes.Buffer
+	seen := &errorsSeen{}
+	base := baseConfig(&out, seen)
+	c.Output, c.SkipGlobal, c.ErrorHandler, c.DisableResourceDetection = base.Output, true, seen.handle, true
+	c.Traces.Exporter = "none"
+	sdk, err := Start(context.Background(), c)
+	require.NoError(t, err)
+	defer sdk.Shutdown(context.Background())
+	require.Len(t, seen.all(), 1)
+	assert.True(t, strings.Contains(seen.all()[0].Error(), "O11Y_LOG_LEVEL"))
+}
