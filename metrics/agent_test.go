@@ -1,0 +1,226 @@
+package metrics
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"net"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/o11y-go/o11y/internal/emfvalidate"
+)
+
+func TestParseAgentEndpoint(t *testing.T) {
+	tests := []struct {
+		in, network, addr string
+		ok                bool
+	}{
+		{"tcp://127.0.0.1:25888", "tcp", "127.0.0.1:25888", true},
+		{"udp://cwagent:25888", "udp", "cwagent:25888", true},
+		{"http://x:1", "", "", false},
+		{"tcp://x", "", "", false},
+		{"127.0.0.1:25888", "", "", false},
+		{"", "", "", false},
+	}
+	for _, tc := range tests {
+		n, a, err := ParseAgentEndpoint(tc.in)
+		if !tc.ok {
+			assert.Error(t, err, tc.in)
+			continue
+		}
+		require.NoError(t, err, tc.in)
+		assert.Equal(t, tc.network, n)
+		assert.Equal(t, tc.addr, a)
+	}
+}
+
+// tcpAgent accepts connections and collects lines.
+type tcpAgent struct {
+	ln    net.Listener
+	mu    sync.Mutex
+	lines []string
+	conns []net.Conn
+	wg    sync.WaitGroup
+}
+
+func startTCPAgent(t *testing.T, addr string) *tcpAgent {
+	t.Helper()
+	var ln net.Listener
+	var err error
+	for i := 0; i < 50; i++ { // the port may linger briefly after a close
+		if ln, err = net.Listen("tcp", addr); err == nil {
+			break
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	require.NoError(t, err)
+	a := &tcpAgent{ln: ln}
+	a.wg.Add(1)
+	go func() {
+		defer a.wg.Done()
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			a.mu.Lock()
+			a.conns = append(a.conns, c)
+			a.mu.Unlock()
+			a.wg.Add(1)
+			go func() {
+				defer a.wg.Done()
+				sc := bufio.NewScanner(c)
+				sc.Buffer(make([]byte, 64*1024), 1<<20)
+				for sc.Scan() {
+					a.mu.Lock()
+					a.lines = append(a.lines, sc.Text())
+					a.mu.Unlock()
+				}
+			}()
+		}
+	}()
+	return a
+}
+
+func (a *tcpAgent) stop() {
+	a.ln.Close()
+	a.mu.Lock()
+	for _, c := range a.conns {
+		c.Close()
+	}
+	a.mu.Unlock()
+	a.wg.Wait()
+}
+
+func (a *tcpAgent) got() []string {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return append([]string(nil), a.lines...)
+}
+
+func TestAgentSinkTCPReconnect(t *testing.T) {
+	a := startTCPAgent(t, "127.0.0.1:0")
+	addr := a.ln.Addr().String()
+	errs := &errorsOf{}
+	r := New(Options{ServiceName: "orders", FlushInterval: -1, AgentEndpoint: "tcp://" + addr, ErrorHandler: errs.handle})
+	defer r.Shutdown(context.Background())
+
+	r.Operation("a").Observe(context.Background(), time.Millisecond, 0)
+	require.NoError(t, r.Flush(context.Background()))
+	require.Eventually(t, func() bool { return len(a.got()) == 1 }, 3*time.Second, 5*time.Millisecond)
+	d, err := emfvalidate.Parse([]byte(a.got()[0]))
+	require.NoError(t, err)
+	assert.Equal(t, "orders-metrics", d.LogGroupName)
+
+	// The agent goes away: Observe and Flush never block; data is kept.
+	a.stop()
+	time.Sleep(200 * time.Millisecond) // let the idle check see the close
+	start := time.Now()
+	for i := 0; i < 3; i++ {
+		r.Operation(fmt.Sprint("b", i)).Observe(context.Background(), time.Millisecond, 0)
+		require.NoError(t, r.Flush(context.Background()))
+	}
+	assert.Less(t, time.Since(start), 100*time.Millisecond, "flush must not wait for the agent")
+	require.Eventually(t, func() bool { return errs.count() > 0 }, 3*time.Second, 5*time.Millisecond, "the failed connect is reported")
+
+	// It comes back on the same port: the queued lines arrive.
+	b := startTCPAgent(t, addr)
+	defer b.stop()
+	require.Eventually(t, func() bool { return len(b.got()) == 3 }, 10*time.Second, 10*time.Millisecond,
+		"got %d lines; errors: %s", len(b.got()), errs)
+	for _, l := range b.got() {
+		require.NoError(t, emfvalidate.Validate([]byte(l)))
+	}
+}
+
+func TestAgentSinkUDP(t *testing.T) {
+	pc, err := net.ListenPacket("udp", "127.0.0.1:0")
+	require.NoError(t, err)
+	addr := pc.LocalAddr().String()
+	read := func(pc net.PacketConn, n int) []string {
+		var out []string
+		buf := make([]byte, 65536)
+		for len(out) < n {
+			_ = pc.SetReadDeadline(time.Now().Add(5 * time.Second))
+			k, _, err := pc.ReadFrom(buf)
+			if err != nil {
+				break
+			}
+			out = append(out, string(buf[:k]))
+		}
+		return out
+	}
+	r := New(Options{ServiceName: "orders", FlushInterval: -1, AgentEndpoint: "udp://" + addr, LogGroupName: "g", LogStreamName: "s"})
+	defer r.Shutdown(context.Background())
+	r.Operation("a").Observe(context.Background(), time.Millisecond, 0)
+	require.NoError(t, r.Flush(context.Background()))
+	got := read(pc, 1)
+	require.Len(t, got, 1)
+	require.True(t, strings.HasSuffix(got[0], "\n"))
+	d, err := emfvalidate.Parse([]byte(got[0]))
+	require.NoError(t, err)
+	assert.Equal(t, "g", d.LogGroupName)
+	assert.Equal(t, "s", d.LogStreamName)
+
+	// The listener goes away; datagrams sent meanwhile may be lost, but the
+	// sink keeps working when it comes back.
+	pc.Close()
+	r.Operation("b").Observe(context.Background(), time.Millisecond, 0)
+	require.NoError(t, r.Flush(context.Background()))
+	time.Sleep(100 * time.Millisecond)
+	pc2, err := net.ListenPacket("udp", addr)
+	require.NoError(t, err)
+	defer pc2.Close()
+	deadline := time.Now().Add(10 * time.Second)
+	var after []string
+	for time.Now().Before(deadline) && len(after) == 0 {
+		r.Operation("c").Observe(context.Background(), time.Millisecond, 0)
+		require.NoError(t, r.Flush(context.Background()))
+		_ = pc2.SetReadDeadline(time.Now().Add(300 * time.Millisecond))
+		buf := make([]byte, 65536)
+		if k, _, err := pc2.ReadFrom(buf); err == nil {
+			after = append(after, string(buf[:k]))
+		}
+	}
+	require.NotEmpty(t, after)
+	require.NoError(t, emfvalidate.Validate([]byte(after[0])))
+}
+
+// A bad endpoint falls back to the writer and is reported.
+func TestAgentEndpointInvalidFallsBack(t *testing.T) {
+	var w lineBuffer
+	errs := &errorsOf{}
+	r := New(Options{FlushInterval: -1, AgentEndpoint: "http://nope", Writer: &w, ErrorHandler: errs.handle})
+	r.Operation("a").Observe(context.Background(), time.Millisecond, 0)
+	require.NoError(t, r.Shutdown(context.Background()))
+	assert.Len(t, w.lines(), 1)
+	assert.Equal(t, 1, errs.count())
+}
+
+// The queue is bounded: a dead agent never makes memory grow without limit.
+func TestAgentQueueBounded(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	addr := ln.Addr().String()
+	ln.Close() // nothing listens
+	s, err := newAgentSink("tcp://"+addr, nil)
+	require.NoError(t, err)
+	line := []byte(strings.Repeat("x", 10000) + "\n")
+	for i := 0; i < 1000; i++ {
+		require.NoError(t, s.writeLine(line))
+	}
+	s.mu.Lock()
+	assert.LessOrEqual(t, s.bytes, agentQueueBytes)
+	assert.Positive(t, s.dropped)
+	s.mu.Unlock()
+	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+	defer cancel()
+	assert.Error(t, s.close(ctx), "undelivered lines are reported on close")
+	assert.ErrorIs(t, s.writeLine(line), errClosed)
+}
