@@ -57,6 +57,8 @@ type Encoder struct {
 	cache   sync.Map // *resource.Resource -> *resInfo
 	ncached atomic.Int32
 	trimmed atomic.Uint64
+
+	idSource func() uint64 // exception ids; nil = random (tests set it)
 }
 
 // NewEncoder returns an Encoder for cfg. cfg is copied.

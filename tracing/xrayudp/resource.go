@@ -2,6 +2,7 @@ package xrayudp
 
 import (
 	"strings"
+	"unicode/utf8"
 
 	"github.com/o11y-go/o11y/internal/jsonenc"
 	"go.opentelemetry.io/otel/attribute"
@@ -185,15 +186,19 @@ func (e *Encoder) buildResInfo(r *resource.Resource) *resInfo {
 	if !e.cfg.OmitResourceMetadata && r != nil {
 		var m []byte
 		n := 0
-		for it := r.Iter(); it.Next() && n < maxResourceEntries; n++ {
+		for it := r.Iter(); it.Next() && n < maxResourceEntries; {
 			kv := it.Attribute()
+			if k := string(kv.Key); k == "" || len(k) > maxStringBytes || !utf8.ValidString(k) {
+				continue // skipped, not repaired: repaired keys could collide
+			}
 			if n > 0 {
 				m = append(m, ',')
 			}
 			m = append(m, `"otel.resource.`...)
-			m = jsonenc.AppendStringContents(m, truncBytes(string(kv.Key), maxStringBytes))
+			m = jsonenc.AppendStringContents(m, string(kv.Key))
 			m = append(m, '"', ':')
 			m = appendValue(m, kv.Value, 0)
+			n++
 		}
 		ri.meta = m
 	}

@@ -1,0 +1,72 @@
+// Package xrayudp turns ended OpenTelemetry spans into AWS X-Ray segment
+// documents and sends them to the X-Ray daemon (or the CloudWatch agent's
+// X-Ray listener) over UDP.
+//
+// # Sending
+//
+// [NewSpanProcessor] returns an [sdktrace.SpanProcessor] to register on the
+// TracerProvider. Its OnEnd never blocks: a sampled span goes into a bounded
+// queue (Options.QueueSize, default 2048) and one goroutine encodes it and
+// writes one datagram — the daemon [Header] plus one document — to a
+// connected UDP socket. When the queue is full the span is dropped and
+// counted ([Processor.Stats]); a missing daemon ("connection refused") is
+// counted too, never returned to the application. Problems are reported
+// through Options.ErrorHandler at most once a minute per kind.
+// [Processor.ForceFlush] and [Processor.Shutdown] drain the queue within the
+// context deadline and name the number of unsent spans otherwise.
+//
+// [NewExporter] offers the same encoder as a plain [sdktrace.SpanExporter]
+// for use with the SDK's BatchSpanProcessor.
+//
+// The daemon address uses the AWS_XRAY_DAEMON_ADDRESS forms, parsed by
+// [ParseDaemonAddress]: "host:port" or "tcp:host:port udp:host:port"
+// (IPv6 literals in brackets are accepted).
+//
+// # Translation
+//
+// [Encoder.AppendSegment] follows the rules of the OpenTelemetry collector's
+// X-Ray exporter, with the corrections our SDK needs:
+//
+//   - SERVER and CONSUMER spans, and spans without a parent, become segments;
+//     every other span becomes an independent subsegment ("type":"subsegment",
+//     "parent_id" = parent span id) with namespace "aws" for AWS SDK calls
+//     (rpc.system=aws-api), "remote" for CLIENT and PRODUCER spans.
+//   - Segment names: Config.SegmentName, else aws.local.service, else the
+//     resource's service.name. Subsegment names: peer.service,
+//     aws.remote.service, aws.service, the AWS rpc.service, db.name@host,
+//     server.address (CLIENT/PRODUCER), rpc.service, else the span name —
+//     all sanitised to X-Ray's character set and cut to 200 bytes.
+//   - http from both HTTP semantic-convention generations (url.full, else
+//     scheme://host[:port]path?query); on segments client_ip, with
+//     x_forwarded_for:true when client.address differs from (or comes
+//     without) network.peer.address; on CLIENT subsegments traced:true, since
+//     our client instrumentation always injects the trace header.
+//   - fault/error/throttle from the HTTP status (4xx error, 429 throttle,
+//     5xx fault), else the gRPC status code (rpc.grpc.status_code: client
+//     codes error, ResourceExhausted error+throttle, server codes fault),
+//     else the span status.
+//   - aws.span.kind=LOCAL_ROOT on a CLIENT or PRODUCER span yields two
+//     documents: a service segment and the dependency subsegment under it
+//     (see [Encoder.AppendLocalRootSegment]).
+//   - cause.exceptions from "exception" events, with Go stack traces parsed
+//     into frames (32 at most, the rest counted in "truncated").
+//   - annotations: attributes named in Config.IndexedAttributes or in the
+//     span's [AnnotationsKey] string-slice attribute, scalar values only,
+//     keys reduced to [A-Za-z0-9_], at most 50. Other attributes go to
+//     metadata.default (bounded: 64 entries, values cut at 1 KiB).
+//   - From the resource (computed once per resource): origin from
+//     cloud.platform, aws.ecs / aws.ec2 / aws.eks, aws.xray SDK info,
+//     aws.cloudwatch_logs from aws.log.group.arns / aws.log.group.names plus
+//     Config.LogGroupNames, service.version.
+//
+// # Size
+//
+// A datagram never exceeds [MaxDatagramSize] (65,507 bytes). A document that
+// would is trimmed rather than lost: metadata goes first, then exception
+// stacks, then cause, annotations and links.
+//
+// # Cost
+//
+// Encoding a typical server span (about ten attributes) into a reused buffer
+// allocates nothing; OnEnd allocates nothing.
+package xrayudp

@@ -1,0 +1,272 @@
+package xrayudp
+
+import (
+	"encoding/binary"
+	"math/rand/v2"
+
+	"github.com/o11y-go/o11y/internal/jsonenc"
+	"github.com/o11y-go/o11y/internal/xrayid"
+	"go.opentelemetry.io/otel/codes"
+	sdktrace "go.opentelemetry.io/otel/sdk/trace"
+	"go.opentelemetry.io/otel/trace"
+)
+
+// Header precedes every document sent to the daemon; the daemon drops
+// datagrams whose header is not exactly format json, version 1.
+const Header = `{"format": "json", "version": 1}` + "\n"
+
+// MaxDatagramSize is the largest UDP payload over IPv4 (and what the daemon's
+// 64 KiB read buffer accepts), header included.
+const MaxDatagramSize = 65507
+
+// MaxDocumentSize is the largest segment document that fits one datagram
+// after [Header]. Larger documents are trimmed, never split or lost.
+const MaxDocumentSize = MaxDatagramSize - len(Header)
+
+// Trim levels: each drops more of the optional, bulky parts of a document.
+const (
+	lvlFull       = iota
+	lvlNoMetadata // metadata dropped
+	lvlNoStacks   // exception stacks dropped too
+	lvlMinimal    // cause, annotations and links dropped too
+)
+
+// AppendSegment appends the X-Ray segment document for span to dst (without
+// the daemon [Header]). The document is at most [MaxDocumentSize] bytes:
+// metadata, then exception stacks, then cause, annotations and links are
+// dropped until it fits. A nil span appends nothing.
+func (e *Encoder) AppendSegment(dst []byte, span sdktrace.ReadOnlySpan) []byte {
+	if e == nil {
+		e = zeroEncoder
+	}
+	if span == nil {
+		return dst
+	}
+	var v view
+	v.init(span.Attributes())
+	mode := modeNormal
+	if v.localRootSplit(span.SpanKind()) {
+		mode = modeLocalRootSub
+	}
+	return e.appendSized(dst, span, &v, mode)
+}
+
+// AppendLocalRootSegment handles spans marked aws.span.kind=LOCAL_ROOT that
+// are CLIENT or PRODUCER spans (the first span of a service that has no
+// SERVER span, e.g. a job calling out). For them X-Ray needs two documents:
+// [Encoder.AppendSegment] writes the dependency subsegment (the span's own
+// id) and this method the service segment it hangs from (an id derived from
+// the span id, the span's parent, named after aws.local.service). For other
+// spans it returns dst and false.
+func (e *Encoder) AppendLocalRootSegment(dst []byte, span sdktrace.ReadOnlySpan) ([]byte, bool) {
+	if e == nil {
+		e = zeroEncoder
+	}
+	if span == nil {
+		return dst, false
+	}
+	var v view
+	v.init(span.Attributes())
+	if !v.localRootSplit(span.SpanKind()) {
+		return dst, false
+	}
+	return e.appendSized(dst, span, &v, modeLocalRootSeg), true
+}
+
+// docMode selects which document appendDoc writes for a span.
+type docMode uint8
+
+const (
+	modeNormal       docMode = iota
+	modeLocalRootSub         // LOCAL_ROOT dependency: own id, parent = derived segment id
+	modeLocalRootSeg         // LOCAL_ROOT service segment: derived id
+)
+
+func (v *view) localRootSplit(kind trace.SpanKind) bool {
+	return (kind == trace.SpanKindClient || kind == trace.SpanKindProducer) && v.str(sAWSSpanKind) == "LOCAL_ROOT"
+}
+
+// localRootID derives the service segment's id from the span id with a
+// bijective mix, so the two documents agree without shared state.
+func localRootID(id trace.SpanID) trace.SpanID {
+	x := binary.BigEndian.Uint64(id[:])
+	x = (x ^ 0x9e3779b97f4a7c15) * 0xbf58476d1ce4e5b9
+	x ^= x >> 31
+	if x == 0 {
+		x = 1
+	}
+	var out trace.SpanID
+	binary.BigEndian.PutUint64(out[:], x)
+	return out
+}
+
+func (e *Encoder) appendSized(dst []byte, span sdktrace.ReadOnlySpan, v *view, mode docMode) []byte {
+	start := len(dst)
+	ri := e.resourceInfo(span.Resource())
+	for lvl := lvlFull; ; lvl++ {
+		dst = e.appendDoc(dst[:start], span, v, ri, lvl, mode)
+		if len(dst)-start <= MaxDocumentSize || lvl == lvlMinimal {
+			if lvl > lvlFull {
+				e.trimmed.Add(1)
+			}
+			return dst
+		}
+	}
+}
+
+// AppendDatagram appends [Header] and the segment document for span: one
+// daemon datagram, at most [MaxDatagramSize] bytes.
+func (e *Encoder) AppendDatagram(dst []byte, span sdktrace.ReadOnlySpan) []byte {
+	dst = append(dst, Header...)
+	return e.AppendSegment(dst, span)
+}
+
+func (e *Encoder) newExceptionID() uint64 {
+	if e.idSource != nil {
+		return e.idSource()
+	}
+	for {
+		if id := rand.Uint64(); id != 0 {
+			return id
+		}
+	}
+}
+
+func (e *Encoder) appendDoc(dst []byte, s sdktrace.ReadOnlySpan, v *view, ri *resInfo, lvl int, mode docMode) []byte {
+	docStart := len(dst)
+	sc, parent, kind := s.SpanContext(), s.Parent(), s.SpanKind()
+	id, parentID, hasParent := sc.SpanID(), parent.SpanID(), parent.IsValid()
+	isSeg := kind == trace.SpanKindServer || kind == trace.SpanKindConsumer || !hasParent
+	switch mode {
+	case modeLocalRootSeg:
+		isSeg, id = true, localRootID(id)
+	case modeLocalRootSub:
+		isSeg, parentID, hasParent = false, localRootID(id), true
+	}
+	full := mode != modeLocalRootSeg // the service segment carries no call details
+	awsAPI := v.str(sRPCSystem) == "aws-api"
+
+	dst = append(dst, `{"name":`...)
+	if isSeg {
+		dst = e.appendSegmentName(dst, s, v, ri, parent, mode == modeLocalRootSeg)
+	} else {
+		dst = appendSubsegmentName(dst, s, v, kind, awsAPI)
+	}
+	dst = append(dst, `,"id":"`...)
+	dst = xrayid.AppendSpanID(dst, id)
+	dst = append(dst, `","trace_id":"`...)
+	dst = xrayid.AppendTraceID(dst, sc.TraceID())
+	dst = append(dst, '"')
+	if hasParent {
+		dst = append(dst, `,"parent_id":"`...)
+		dst = xrayid.AppendSpanID(dst, parentID)
+		dst = append(dst, '"')
+	}
+	if !isSeg {
+		dst = append(dst, `,"type":"subsegment"`...)
+		if ns := namespace(kind, v, awsAPI); ns != "" {
+			dst = append(dst, `,"namespace":"`...)
+			dst = append(dst, ns...)
+			dst = append(dst, '"')
+		}
+	}
+	startNS := s.StartTime().UnixNano()
+	endNS := s.EndTime().UnixNano()
+	if s.EndTime().IsZero() || endNS < startNS {
+		endNS = startNS
+	}
+	dst = append(dst, `,"start_time":`...)
+	dst = jsonenc.AppendEpochSeconds(dst, startNS)
+	dst = append(dst, `,"end_time":`...)
+	dst = jsonenc.AppendEpochSeconds(dst, endNS)
+
+	if isSeg {
+		if ri.origin != "" {
+			dst = append(dst, `,"origin":"`...)
+			dst = append(dst, ri.origin...)
+			dst = append(dst, '"')
+		}
+		if u := v.str(sEnduser); u != "" {
+			dst = append(dst, `,"user":`...)
+			dst = appendStr(dst, u, maxStringBytes, "")
+		}
+		if ri.service != nil {
+			dst = append(dst, `,"service":`...)
+			dst = append(dst, ri.service...)
+		}
+	}
+
+	fault, errFlag, throttle := flags(s, v)
+	dst = append(dst, `,"fault":`...)
+	dst = jsonenc.AppendBool(dst, fault)
+	dst = append(dst, `,"error":`...)
+	dst = jsonenc.AppendBool(dst, errFlag)
+	dst = append(dst, `,"throttle":`...)
+	dst = jsonenc.AppendBool(dst, throttle)
+
+	if !full {
+		dst = appendAWS(dst, nil, ri, true, false)
+		if lvl < lvlNoMetadata && len(ri.meta) > 0 {
+			dst = append(dst, `,"metadata":{"default":{`...)
+			dst = append(dst, ri.meta...)
+			dst = append(dst, '}', '}')
+		}
+		return append(dst, '}')
+	}
+	hasHTTP := v.has(sMethod) || v.has(sURLFull) || v.has(sStatus) || v.has(sUserAgent) || v.has(sTarget) || v.has(sScheme)
+	if hasHTTP {
+		dst = appendHTTP(dst, v, kind, isSeg)
+	}
+	dst = appendAWS(dst, v, ri, isSeg, awsAPI)
+	hasSQL := isSQLSystem(v.str(sDBSystem))
+	if hasSQL {
+		dst = appendSQL(dst, v)
+	}
+	if lvl < lvlMinimal {
+		dst = e.appendCause(dst, s, kind, ri.goStacks && lvl < lvlNoStacks)
+		dst = e.appendAnnotations(dst, v)
+		dst = appendLinks(dst, s.Links())
+	}
+	if lvl < lvlNoMetadata {
+		dst = appendMetadata(dst, v, ri, isSeg, hasHTTP, hasSQL, docStart)
+	}
+	return append(dst, '}')
+}
+
+// namespace: "aws" for AWS SDK calls, "remote" for other downstream calls,
+// none for local work.
+func namespace(kind trace.SpanKind, v *view, awsAPI bool) string {
+	switch {
+	case awsAPI || v.has(sAWSService):
+		return "aws"
+	case kind == trace.SpanKindClient || kind == trace.SpanKindProducer:
+		return "remote"
+	case kind == trace.SpanKindConsumer && v.has(sAWSRemoteSvc):
+		return "remote"
+	}
+	return ""
+}
+
+// flags derives fault/error/throttle: from the HTTP status when it is 4xx or
+// 5xx, else from the gRPC status code, else from the span status.
+func flags(s sdktrace.ReadOnlySpan, v *view) (fault, errFlag, throttle bool) {
+	if code, ok := v.num(sStatus); ok && code >= 400 && code <= 599 {
+		if code < 500 {
+			return false, true, code == 429
+		}
+		return true, false, false
+	}
+	if code, ok := v.num(sGRPCStatus); ok {
+		switch code {
+		case 0: // OK
+			return false, false, false
+		case 1, 3, 5, 6, 7, 9, 10, 11, 16: // Canceled, InvalidArgument, NotFound, AlreadyExists, PermissionDenied, FailedPrecondition, Aborted, OutOfRange, Unauthenticated
+			return false, true, false
+		case 8: // ResourceExhausted
+			return false, true, true
+		case 2, 4, 12, 13, 14, 15: // Unknown, DeadlineExceeded, Unimplemented, Internal, Unavailable, DataLoss
+			return true, false, false
+		}
+	}
+	return s.Status().Code == codes.Error, false, false
+}
