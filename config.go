@@ -127,6 +127,10 @@ type MetricsConfig struct {
 	// and [Service, Version] dimension sets (each multiplies metric cost).
 	DimensionEnvironment bool
 	DimensionVersion     bool
+	// DisableOTelMetrics stops Start from installing an OpenTelemetry
+	// MeterProvider whose instruments (from OTel instrumentation libraries
+	// or your own meters) are exported as EMF every FlushInterval.
+	DisableOTelMetrics bool
 }
 
 // LogsConfig configures the JSON logger.
@@ -249,6 +253,14 @@ func configFromLookup(lookup func(string) (string, bool)) (Config, []string) {
 	if g := c.ResourceAttributes["aws.log.group.names"]; g != "" {
 		t.LogGroupNames = strings.Split(g, "&")
 	}
+	t.LogGroupNames = append(t.LogGroupNames, list("O11Y_XRAY_LOG_GROUPS")...)
+	if v := get("O11Y_TRACES_QUEUE_SIZE"); v != "" {
+		if n, err := strconv.Atoi(v); err == nil && n > 0 {
+			t.QueueSize = n
+		} else {
+			warns = append(warns, "O11Y_TRACES_QUEUE_SIZE: not a positive integer: "+v)
+		}
+	}
 	if b, ok := boolVar("AWS_XRAY_SDK_DISABLED"); ok && b && t.Exporter == "" {
 		t.Exporter = "none"
 	}
@@ -266,8 +278,13 @@ func configFromLookup(lookup func(string) (string, bool)) (Config, []string) {
 	m.LogGroupName = get("AWS_EMF_LOG_GROUP_NAME")
 	m.LogStreamName = get("AWS_EMF_LOG_STREAM_NAME")
 	m.AgentEndpoint = get("AWS_EMF_AGENT_ENDPOINT")
-	if strings.EqualFold(get("AWS_EMF_ENVIRONMENT"), "Local") {
-		m.AgentEndpoint = "" // Local means stdout in the official libraries
+	switch strings.ToLower(get("AWS_EMF_ENVIRONMENT")) {
+	case "local", "lambda":
+		m.AgentEndpoint = "" // stdout, as in the official libraries
+	case "agent", "ec2", "ecs":
+		if m.AgentEndpoint == "" {
+			m.AgentEndpoint = "tcp://127.0.0.1:25888" // the agent's default EMF listener
+		}
 	}
 	m.FlushInterval = durVar("O11Y_METRICS_FLUSH_INTERVAL")
 	if b, ok := boolVar("O11Y_METRICS_DIMENSION_ENVIRONMENT"); ok {
@@ -275,6 +292,9 @@ func configFromLookup(lookup func(string) (string, bool)) (Config, []string) {
 	}
 	if b, ok := boolVar("O11Y_METRICS_DIMENSION_VERSION"); ok {
 		m.DimensionVersion = b
+	}
+	if b, ok := boolVar("O11Y_METRICS_OTEL"); ok {
+		m.DisableOTelMetrics = !b
 	}
 
 	// Logs.

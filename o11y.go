@@ -13,7 +13,10 @@ import (
 	"time"
 
 	"go.opentelemetry.io/otel"
+	"go.opentelemetry.io/otel/metric"
+	metricnoop "go.opentelemetry.io/otel/metric/noop"
 	"go.opentelemetry.io/otel/propagation"
+	sdkmetric "go.opentelemetry.io/otel/sdk/metric"
 	"go.opentelemetry.io/otel/sdk/resource"
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 	"go.opentelemetry.io/otel/trace"
@@ -25,6 +28,7 @@ import (
 	"github.com/o11y-go/o11y/logging"
 	"github.com/o11y-go/o11y/metrics"
 	"github.com/o11y-go/o11y/tracing"
+	"github.com/o11y-go/o11y/tracing/xrayudp"
 )
 
 // InstrumentationName is the tracer and meter name the SDK's own middleware uses.
@@ -36,17 +40,20 @@ const InstrumentationName = "github.com/o11y-go/o11y"
 //
 // All methods are safe for concurrent use and safe on a nil receiver.
 type SDK struct {
-	cfg        Config
-	tp         trace.TracerProvider
-	sdkTP      *sdktrace.TracerProvider
-	resource   *resource.Resource
-	tracer     trace.Tracer
-	propagator propagation.TextMapPropagator
-	recorder   *metrics.Recorder
-	logHandler *logging.Handler
-	logger     *slog.Logger
-	lines      *linewriter.Writer
-	reporter   *report.Reporter
+	cfg      Config
+	tp       trace.TracerProvider
+	sdkTP    *sdktrace.TracerProvider
+	resource *resource.Resource
+	xray     *xrayudp.Processor
+	// meterProvider exports OTel instruments as EMF; nil when off.
+	meterProvider *sdkmetric.MeterProvider
+	tracer        trace.Tracer
+	propagator    propagation.TextMapPropagator
+	recorder      *metrics.Recorder
+	logHandler    *logging.Handler
+	logger        *slog.Logger
+	lines         *linewriter.Writer
+	reporter      *report.Reporter
 
 	shutdownOnce sync.Once
 	shutdownErr  error
@@ -148,12 +155,12 @@ func Start(ctx context.Context, cfg Config) (*SDK, error) {
 
 	if !cfg.Metrics.Disabled {
 		s.recorder = metrics.New(metrics.Options{
-			Namespace:     cfg.Metrics.Namespace,
-			ServiceName:   cfg.ServiceName,
-			ServiceType:   cfg.Metrics.ServiceType,
-			Environment:   cfg.Environment,
-			Version:       cfg.ServiceVersion,
-			FlushInterval: cfg.Metrics.FlushInterval,
+			Namespace:            cfg.Metrics.Namespace,
+			ServiceName:          cfg.ServiceName,
+			ServiceType:          cfg.Metrics.ServiceType,
+			Environment:          cfg.Environment,
+			Version:              cfg.ServiceVersion,
+			FlushInterval:        cfg.Metrics.FlushInterval,
 			Writer:               s.lines,
 			AgentEndpoint:        cfg.Metrics.AgentEndpoint,
 			LogGroupName:         cfg.Metrics.LogGroupName,
@@ -162,7 +169,20 @@ func Start(ctx context.Context, cfg Config) (*SDK, error) {
 			DimensionVersion:     cfg.Metrics.DimensionVersion,
 			ErrorHandler:         s.errorHandler("metrics"),
 		})
-		s.shutdowns = append(s.shutdowns, namedShutdown{"metrics", s.recorder.Shutdown})
+		if !cfg.Metrics.DisableOTelMetrics {
+			// The OTel meter provider flushes into the recorder first, so its
+			// shutdown must finish before the recorder's final flush.
+			s.meterProvider = sdkmetric.NewMeterProvider(
+				sdkmetric.WithResource(s.resource),
+				sdkmetric.WithReader(sdkmetric.NewPeriodicReader(metrics.NewExporter(s.recorder),
+					sdkmetric.WithInterval(cfg.Metrics.FlushInterval))))
+			mp, rec := s.meterProvider, s.recorder
+			s.shutdowns = append(s.shutdowns, namedShutdown{"metrics", func(ctx context.Context) error {
+				return errors.Join(mp.Shutdown(ctx), rec.Shutdown(ctx))
+			}})
+		} else {
+			s.shutdowns = append(s.shutdowns, namedShutdown{"metrics", s.recorder.Shutdown})
+		}
 	}
 
 	if !cfg.SkipGlobal {
@@ -171,6 +191,9 @@ func Start(ctx context.Context, cfg Config) (*SDK, error) {
 		}
 		otel.SetTracerProvider(s.tp)
 		otel.SetTextMapPropagator(s.propagator)
+		if s.meterProvider != nil {
+			otel.SetMeterProvider(s.meterProvider)
+		}
 		otel.SetErrorHandler(otel.ErrorHandlerFunc(s.errorHandler("otel")))
 		defaultSDK.Store(s)
 	}
@@ -258,6 +281,11 @@ func (s *SDK) ForceFlush(ctx context.Context) error {
 			errs = append(errs, fmt.Errorf("traces: %w", err))
 		}
 	}
+	if s.meterProvider != nil {
+		if err := s.meterProvider.ForceFlush(ctx); err != nil {
+			errs = append(errs, fmt.Errorf("otel metrics: %w", err))
+		}
+	}
 	if s.recorder != nil {
 		if err := s.recorder.Flush(ctx); err != nil {
 			errs = append(errs, fmt.Errorf("metrics: %w", err))
@@ -290,6 +318,41 @@ func (s *SDK) Propagator() propagation.TextMapPropagator { return s.orDefault().
 // Metrics returns the request-metrics recorder, or nil when metrics are off
 // (a nil *metrics.Recorder is safe to use).
 func (s *SDK) Metrics() *metrics.Recorder { return s.orDefault().recorder }
+
+// MeterProvider returns the OpenTelemetry meter provider whose instruments
+// are exported as EMF, or a no-op provider when metrics are off.
+func (s *SDK) MeterProvider() metric.MeterProvider {
+	if mp := s.orDefault().meterProvider; mp != nil {
+		return mp
+	}
+	return metricnoop.NewMeterProvider()
+}
+
+// Stats are the SDK's own counters: what it dropped and why.
+type Stats struct {
+	// SpansSent and SpansDropped count segments sent to the X-Ray daemon
+	// and spans dropped because the export queue was full.
+	SpansSent, SpansDropped uint64
+	// SpanSendErrors counts datagrams the socket refused.
+	SpanSendErrors uint64
+	// SegmentsTrimmed counts documents trimmed to fit 64 KiB.
+	SegmentsTrimmed uint64
+	// Reports counts problems reported to the ErrorHandler, including
+	// the rate-limited ones that were not forwarded.
+	Reports uint64
+}
+
+// Stats returns the SDK's counters.
+func (s *SDK) Stats() Stats {
+	s = s.orDefault()
+	var st Stats
+	if s.xray != nil {
+		x := s.xray.Stats()
+		st.SpansSent, st.SpansDropped, st.SpanSendErrors, st.SegmentsTrimmed = x.Sent, x.Dropped, x.Errors, x.Trimmed
+	}
+	st.Reports = s.reporter.Total()
+	return st
+}
 
 // Logger returns the SDK's logger.
 func (s *SDK) Logger() *slog.Logger { return s.orDefault().logger }

@@ -25,7 +25,11 @@ type errorsSeen struct {
 }
 
 func (e *errorsSeen) handle(err error) { e.mu.Lock(); e.errs = append(e.errs, err); e.mu.Unlock() }
-func (e *errorsSeen) all() []error     { e.mu.Lock(); defer e.mu.Unlock(); return append([]error(nil), e.errs...) }
+func (e *errorsSeen) all() []error {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return append([]error(nil), e.errs...)
+}
 
 func baseConfig(out *bytes.Buffer, seen *errorsSeen) Config {
 	return Config{

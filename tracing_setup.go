@@ -89,9 +89,10 @@ func (s *SDK) startTracing(ctx context.Context) error {
 			DaemonAddress: cfg.Traces.DaemonAddress,
 			QueueSize:     cfg.Traces.QueueSize,
 			Segments: xrayudp.Config{
-				SegmentName:       cfg.Traces.SegmentName,
-				IndexedAttributes: cfg.Traces.IndexedAttributes,
-				LogGroupNames:     cfg.Traces.LogGroupNames,
+				SegmentName:   cfg.Traces.SegmentName,
+				LogGroupNames: cfg.Traces.LogGroupNames,
+				// Request ids are searchable in X-Ray by default.
+				IndexedAttributes: append([]string{"http.request.id"}, cfg.Traces.IndexedAttributes...),
 			},
 			ErrorHandler: s.errorHandler("xray"),
 		})
@@ -99,6 +100,7 @@ func (s *SDK) startTracing(ctx context.Context) error {
 			errs = append(errs, err)
 			break
 		}
+		s.xray = p
 		opts = append(opts, sdktrace.WithSpanProcessor(p))
 	case "otlp":
 		exp, err := newOTLPExporter(ctx, cfg.Traces)

@@ -7,8 +7,8 @@ import (
 	"time"
 
 	"github.com/aws/aws-xray-sdk-go/xray"
-	xrayprop "go.opentelemetry.io/contrib/propagators/aws/xray"
 	"go.opentelemetry.io/contrib/instrumentation/google.golang.org/grpc/otelgrpc"
+	xrayprop "go.opentelemetry.io/contrib/propagators/aws/xray"
 	"go.opentelemetry.io/otel/propagation"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials/insecure"
