@@ -223,7 +223,7 @@ func configFromLookup(lookup func(string) (string, bool)) (Config, []string) {
 		c.DisableResourceDetection = !b
 	}
 	c.Platform = strings.ToLower(get("O11Y_PLATFORM"))
-	if b, ok := boolVar("O11Y_RESOURCE_EC2"); ok {
+	if b, ok := boolVar("O11Y_RESOURCE_DETECTION_EC2"); ok {
 		c.DetectEC2 = b
 	}
 
