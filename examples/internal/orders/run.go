@@ -1,0 +1,137 @@
+package orders
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"github.com/o11y-go/o11y"
+)
+
+// Shutdown budget: ECS sends SIGKILL StopTimeout seconds after SIGTERM (30 s
+// in the templates, at most 120 s on Fargate) and App Runner has no
+// configurable stop timeout, so the service stops within 10 s: up to
+// DrainTimeout for in-flight requests, then the rest for flushing.
+const (
+	ShutdownTimeout = 9 * time.Second
+	DrainTimeout    = 6 * time.Second
+)
+
+// Main runs the orders service as a process and returns its exit code. It
+// reads PORT (default 8080) and DOWNSTREAM_URL (optional inventory service)
+// and leaves every telemetry setting to o11y.ConfigFromEnv
+// (OTEL_SERVICE_NAME, AWS_XRAY_DAEMON_ADDRESS, OTEL_EXPORTER_OTLP_ENDPOINT,
+// OTEL_TRACES_SAMPLER, …).
+//
+// With -healthcheck it instead probes http://127.0.0.1:$PORT/healthz and
+// exits 0 or 1: the container health check of a distroless image, which
+// has no shell or curl.
+func Main(args []string, stderr io.Writer) int {
+	fs := flag.NewFlagSet("orders", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	probe := fs.Bool("healthcheck", false, "probe http://127.0.0.1:$PORT"+HealthPath+" and exit 0 (healthy) or 1")
+	if err := fs.Parse(args); err != nil {
+		return 2
+	}
+	port := os.Getenv("PORT")
+	if port == "" {
+		port = "8080"
+	}
+	if *probe {
+		return healthcheck("http://127.0.0.1:" + port + HealthPath)
+	}
+
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, os.Interrupt)
+	defer stop()
+
+	sdk, err := o11y.Start(ctx, o11y.ConfigFromEnv())
+	log := sdk.Logger()
+	if err != nil {
+		// Start still returns a usable SDK with the broken signal disabled.
+		log.Warn("telemetry partly disabled", "error", err.Error())
+	}
+
+	opts := Options{SDK: sdk}
+	if u := os.Getenv("DOWNSTREAM_URL"); u != "" {
+		opts.Inventory = HTTPInventory(sdk, u, "")
+	}
+
+	ln, err := net.Listen("tcp", ":"+port)
+	if err != nil {
+		log.Error("cannot listen", "port", port, "error", err.Error())
+		flushCtx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+		_ = sdk.Shutdown(flushCtx)
+		cancel()
+		return 1
+	}
+	srv := &http.Server{
+		Handler:           NewHandler(opts),
+		ReadHeaderTimeout: 5 * time.Second,
+		IdleTimeout:       60 * time.Second,
+		// net/http's own complaints (TLS handshakes, bad requests) as JSON
+		// lines on the SDK's logger, never free text on stdout.
+		ErrorLog: slog.NewLogLogger(sdk.LogHandler(), slog.LevelWarn),
+	}
+	log.Info("listening", "addr", ln.Addr().String())
+
+	serveErr := make(chan error, 1)
+	go func() { serveErr <- srv.Serve(ln) }()
+
+	select {
+	case err := <-serveErr:
+		log.Error("server stopped", "error", fmt.Sprint(err))
+		flushCtx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+		_ = sdk.Shutdown(flushCtx)
+		cancel()
+		return 1
+	case <-ctx.Done():
+	}
+	stop() // a second SIGTERM/Ctrl-C now kills the process the default way
+
+	deadline := time.Now().Add(ShutdownTimeout)
+	log.Info("shutting down", "reason", "signal")
+
+	// 1. Stop accepting and wait for in-flight requests.
+	drainCtx, cancel := context.WithDeadline(context.Background(), time.Now().Add(DrainTimeout))
+	if err := srv.Shutdown(drainCtx); err != nil {
+		log.Warn("in-flight requests cut off", "error", err.Error())
+		_ = srv.Close()
+	}
+	cancel()
+
+	// 2. Flush traces, metrics and logs in parallel, bounded.
+	flushCtx, cancel := context.WithDeadline(context.Background(), deadline)
+	defer cancel()
+	log.Info("stopped serving; flushing telemetry")
+	if err := sdk.Shutdown(flushCtx); err != nil {
+		// The process is going away either way; say what was lost, on
+		// stderr because the log pipeline itself may be what failed.
+		fmt.Fprintf(stderr, `{"level":"ERROR","msg":"telemetry flush incomplete","error":%q}`+"\n", err.Error())
+	}
+	if err := <-serveErr; err != nil && !errors.Is(err, http.ErrServerClosed) {
+		fmt.Fprintf(stderr, `{"level":"ERROR","msg":"serve","error":%q}`+"\n", err.Error())
+	}
+	return 0
+}
+
+func healthcheck(url string) int {
+	c := &http.Client{Timeout: 2 * time.Second}
+	resp, err := c.Get(url)
+	if err != nil {
+		return 1
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return 1
+	}
+	return 0
+}
