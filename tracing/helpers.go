@@ -36,16 +36,21 @@ const MaxAnnotations = 50
 // values, so one call cannot blow the 64 KiB segment.
 const maxMetadataLen = 8 << 10
 
-// Start starts a span named name as a child of the span in ctx, using the
-// global tracer provider (the one o11y.Start installs), and returns the
-// context holding it. It never fails: without a configured provider the
-// span is a no-op. End the span when the work is done:
+// Start starts a span named name as a child of the span in ctx and returns
+// the context holding it. The span comes from the provider of the span in
+// ctx when that span is recording (so an SDK started with SkipGlobal, or one
+// of several SDKs in a process, keeps its own spans), else from the global
+// tracer provider (the one o11y.Start installs). It never fails: without a
+// configured provider the span is a no-op. End the span when the work is done:
 //
 //	ctx, span := tracing.Start(ctx, "charge card")
 //	defer span.End()
 func Start(ctx context.Context, name string, opts ...trace.SpanStartOption) (context.Context, trace.Span) {
 	if ctx == nil {
 		ctx = context.Background()
+	}
+	if parent := trace.SpanFromContext(ctx); parent.IsRecording() {
+		return parent.TracerProvider().Tracer(TracerName).Start(ctx, name, opts...)
 	}
 	return tracer().Start(ctx, name, opts...)
 }

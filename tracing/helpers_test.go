@@ -232,3 +232,18 @@ func TestStartFollowsGlobalProvider(t *testing.T) {
 	assert.Equal(t, "u-1", attrs(rec2.Ended()[0])["enduser.id"].AsString())
 	assert.Equal(t, TracerName, rec2.Ended()[0].InstrumentationScope().Name)
 }
+
+func TestStartUsesTheParentSpansProvider(t *testing.T) {
+	exp := tracetest.NewInMemoryExporter()
+	tp := sdktrace.NewTracerProvider(sdktrace.WithSyncer(exp))
+	defer tp.Shutdown(context.Background())
+	// The global provider is not tp: a SkipGlobal SDK, or one of several.
+	ctx, parent := tp.Tracer("t").Start(context.Background(), "parent")
+	_, child := Start(ctx, "child")
+	child.End()
+	parent.End()
+	spans := exp.GetSpans()
+	require.Len(t, spans, 2, "the child must be recorded by the parent's provider")
+	assert.Equal(t, "child", spans[0].Name)
+	assert.Equal(t, parent.SpanContext().SpanID(), spans[0].Parent.SpanID())
+}
