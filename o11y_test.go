@@ -224,3 +224,30 @@ func TestEnvWarningsAreReported(t *testing.T) {
 	require.Len(t, seen.all(), 1)
 	assert.True(t, strings.Contains(seen.all()[0].Error(), "O11Y_LOG_LEVEL"))
 }
+
+func TestShutdownAbortsExportToRefusingCollector(t *testing.T) {
+	// Reserve a port and close it: the collector refuses every connection.
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	addr := l.Addr().String()
+	l.Close()
+
+	defer goleak.VerifyNone(t, goleak.IgnoreCurrent())
+	var out bytes.Buffer
+	seen := &errorsSeen{}
+	cfg := baseConfig(&out, seen)
+	cfg.Traces.OTLPEndpoint = "http://" + addr
+	sdk, err := Start(context.Background(), cfg)
+	require.NoError(t, err)
+	for range 10 {
+		_, span := sdk.Tracer().Start(context.Background(), "op")
+		span.End()
+	}
+	// Shutdown exports the queued spans; against a refusing collector the
+	// exporter retries with backoff far beyond the deadline.
+	ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
+	defer cancel()
+	require.Error(t, sdk.Shutdown(ctx))
+	// goleak.VerifyNone (deferred) retries for a few seconds: the export
+	// goroutines must be gone by then, not after the exporter's own timeout.
+}

@@ -71,6 +71,7 @@ func (s *SDK) startTracing(ctx context.Context) error {
 	}
 
 	// Exporter.
+	var abortable *abortableExporter
 	exporter := cfg.Traces.Exporter
 	if exporter == "" {
 		exporter = "xray"
@@ -108,8 +109,9 @@ func (s *SDK) startTracing(ctx context.Context) error {
 			errs = append(errs, err)
 			break
 		}
+		abortable = newAbortableExporter(exp)
 		opts = append(opts, sdktrace.WithSpanProcessor(
-			sdktrace.NewBatchSpanProcessor(exp, sdktrace.WithMaxQueueSize(cfg.Traces.QueueSize))))
+			sdktrace.NewBatchSpanProcessor(abortable, sdktrace.WithMaxQueueSize(cfg.Traces.QueueSize))))
 	default:
 		errs = append(errs, fmt.Errorf("unknown traces exporter %q (want xray, otlp or none)", exporter))
 	}
@@ -121,7 +123,11 @@ func (s *SDK) startTracing(ctx context.Context) error {
 	s.sdkTP = tp
 	s.tp = tp
 	s.tracer = tp.Tracer(InstrumentationName)
-	s.shutdowns = append(s.shutdowns, namedShutdown{"traces", tp.Shutdown})
+	shutdown := tp.Shutdown
+	if abortable != nil {
+		shutdown = shutdownAborting(tp.Shutdown, abortable.abort)
+	}
+	s.shutdowns = append(s.shutdowns, namedShutdown{"traces", shutdown})
 	return errors.Join(errs...)
 }
 

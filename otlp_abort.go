@@ -1,0 +1,60 @@
+package o11y
+
+import (
+	"context"
+	"sync"
+
+	sdktrace "go.opentelemetry.io/otel/sdk/trace"
+)
+
+// abortableExporter lets Shutdown cut short an export that is still running
+// when the shutdown deadline passes. Without it the upstream batch processor
+// waits for the export's own timeout and retries (tens of seconds against a
+// collector that refuses or never answers), keeping goroutines and
+// connections alive long after Shutdown returned.
+type abortableExporter struct {
+	sdktrace.SpanExporter
+	ctx    context.Context
+	cancel context.CancelFunc
+	once   sync.Once
+}
+
+func newAbortableExporter(e sdktrace.SpanExporter) *abortableExporter {
+	ctx, cancel := context.WithCancel(context.Background())
+	return &abortableExporter{SpanExporter: e, ctx: ctx, cancel: cancel}
+}
+
+// ExportSpans exports under a context that abort also cancels.
+func (a *abortableExporter) ExportSpans(ctx context.Context, spans []sdktrace.ReadOnlySpan) error {
+	ctx, stop := context.WithCancel(ctx)
+	defer stop()
+	unlink := context.AfterFunc(a.ctx, stop)
+	defer unlink()
+	return a.SpanExporter.ExportSpans(ctx, spans)
+}
+
+// Shutdown shuts the wrapped exporter down; an already aborted exporter
+// still closes its connection.
+func (a *abortableExporter) Shutdown(ctx context.Context) error {
+	err := a.SpanExporter.Shutdown(ctx)
+	a.abort()
+	return err
+}
+
+func (a *abortableExporter) abort() { a.once.Do(a.cancel) }
+
+// shutdownAborting runs shutdown and, when ctx ends first, aborts in-flight
+// exports so background goroutines finish promptly.
+func shutdownAborting(shutdown func(context.Context) error, abort func()) func(context.Context) error {
+	return func(ctx context.Context) error {
+		done := make(chan error, 1)
+		go func() { done <- shutdown(ctx) }()
+		select {
+		case err := <-done:
+			return err
+		case <-ctx.Done():
+			abort()
+			return <-done
+		}
+	}
+}
