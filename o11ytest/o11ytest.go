@@ -86,6 +86,9 @@ func (r *Recorder) FlushMetrics() {
 	}
 }
 
+// Out returns the buffer logs and EMF are written to.
+func (r *Recorder) Out() *Buffer { return r.out }
+
 // Lines returns every line written so far (logs and EMF), in order.
 func (r *Recorder) Lines() [][]byte { return r.out.Lines() }
 
