@@ -13,6 +13,7 @@ import (
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials/insecure"
 	testgrpc "google.golang.org/grpc/interop/grpc_testing"
+	"google.golang.org/grpc/stats"
 )
 
 // testService answers UnaryCall with a small payload.
@@ -24,29 +25,45 @@ func (testService) UnaryCall(_ context.Context, in *testgrpc.SimpleRequest) (*te
 	return &testgrpc.SimpleResponse{Username: "orders"}, nil
 }
 
-// grpcVariant builds server options for one instrumentation, plus a flush.
+// grpcVariant is one way of instrumenting the server: as its pieces (a
+// stats handler and/or a unary interceptor, for the in-process handler
+// benchmark) and as server options (for the loopback benchmark).
 type grpcVariant struct {
 	name  string
-	build func(tb testing.TB) (opts []grpc.ServerOption, flush func())
+	parts func(tb testing.TB) (sh stats.Handler, ui grpc.UnaryServerInterceptor, e *export)
+	// build defaults to the parts as server options.
+	build func(tb testing.TB) (opts []grpc.ServerOption, e *export)
+}
+
+func (v grpcVariant) serverOptions(tb testing.TB) ([]grpc.ServerOption, *export) {
+	if v.build != nil {
+		return v.build(tb)
+	}
+	sh, ui, e := v.parts(tb)
+	var opts []grpc.ServerOption
+	if sh != nil {
+		opts = append(opts, grpc.StatsHandler(sh))
+	}
+	if ui != nil {
+		opts = append(opts, grpc.UnaryInterceptor(ui))
+	}
+	return opts, e
 }
 
 var (
-	bareGRPC = grpcVariant{"bare", func(tb testing.TB) ([]grpc.ServerOption, func()) {
-		return nil, func() {}
+	bareGRPC = grpcVariant{name: "bare", parts: func(tb testing.TB) (stats.Handler, grpc.UnaryServerInterceptor, *export) {
+		return nil, nil, noExport
 	}}
-	otelgrpcOTLP = grpcVariant{"otelgrpc-otlp", func(tb testing.TB) ([]grpc.ServerOption, func()) {
+	otelgrpcOTLP = grpcVariant{name: "otelgrpc-otlp", parts: func(tb testing.TB) (stats.Handler, grpc.UnaryServerInterceptor, *export) {
 		col := startStandin(tb, "collector")
 		tp := otelTracerProvider(tb, col.Addr)
 		prop := propagation.NewCompositeTextMapPropagator(xrayprop.Propagator{}, propagation.TraceContext{})
 		h := otelgrpc.NewServerHandler(otelgrpc.WithTracerProvider(tp), otelgrpc.WithPropagators(prop))
-		return []grpc.ServerOption{grpc.StatsHandler(h)}, func() { _ = tp.ForceFlush(context.Background()) }
+		return h, nil, &export{flush: func() { _ = tp.ForceFlush(context.Background()) }, sink: col}
 	}}
-	xraySDKGRPC = grpcVariant{"xray-sdk", func(tb testing.TB) ([]grpc.ServerOption, func()) {
-		d := startStandin(tb, "daemon")
-		if err := xray.Configure(xray.Config{DaemonAddr: d.Addr, SamplingStrategy: alwaysSample{}}); err != nil {
-			tb.Fatal(err)
-		}
-		return []grpc.ServerOption{grpc.UnaryInterceptor(xray.UnaryServerInterceptor())}, func() {}
+	xraySDKGRPC = grpcVariant{name: "xray-sdk", parts: func(tb testing.TB) (stats.Handler, grpc.UnaryServerInterceptor, *export) {
+		d := startXRayDaemon(tb)
+		return nil, xray.UnaryServerInterceptor(), &export{flush: func() {}, sink: d}
 	}}
 )
 
@@ -79,7 +96,7 @@ func startGRPC(tb testing.TB, opts []grpc.ServerOption) testgrpc.TestServiceClie
 func BenchmarkGRPCUnary(b *testing.B) {
 	for _, v := range grpcVariants() {
 		b.Run(v.name, func(b *testing.B) {
-			opts, flush := v.build(b)
+			opts, e := v.serverOptions(b)
 			client := startGRPC(b, opts)
 			ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 			defer cancel()
@@ -94,7 +111,8 @@ func BenchmarkGRPCUnary(b *testing.B) {
 					b.Fatal(err)
 				}
 			}
-			flush()
+			timedFlush(b, e)
+			reportLoss(b, e, b.N+1) // +1: the warm-up call
 		})
 	}
 }

@@ -35,7 +35,7 @@ func httpVariants() []variant {
 func BenchmarkHTTPServer(b *testing.B) {
 	for _, v := range httpVariants() {
 		b.Run(v.name, func(b *testing.B) {
-			h, flush := v.build(b, ordersMux())
+			h, e := v.build(b, ordersMux())
 			req := httptest.NewRequest(http.MethodGet, "http://orders.example/orders/42", nil)
 			req.Header.Set("User-Agent", "bench/1.0")
 			w := &discardWriter{h: http.Header{}}
@@ -45,11 +45,11 @@ func BenchmarkHTTPServer(b *testing.B) {
 				w.reset()
 				h.ServeHTTP(w, req)
 			}
-			flush()
-			b.StopTimer()
+			timedFlush(b, e)
 			if w.status != http.StatusOK {
 				b.Fatalf("status %d", w.status)
 			}
+			reportLoss(b, e, b.N)
 		})
 	}
 }

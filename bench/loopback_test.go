@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"os"
 	"os/exec"
+	"sort"
 	"strconv"
 	"strings"
 	"sync"
@@ -86,20 +87,53 @@ func measure(t *testing.T, h http.Handler, requests, workers int) float64 {
 
 // TestLoopbackThroughput serves GET /orders/{id} through each variant on a
 // real loopback server and reports its throughput relative to bare net/http.
+// The variants are measured in interleaved rounds (so a burst of background
+// load hits all of them alike) and each reports its median round.
 func TestLoopbackThroughput(t *testing.T) {
 	if !*loopback {
 		t.Skip("run with -loopback")
 	}
-	const requests, workers = 40000, 8
-	var bare float64
-	for _, v := range httpVariants() {
-		h, flush := v.build(t, ordersMux())
-		measure(t, h, 2000, workers) // warm up connections and pools
-		rps := measure(t, h, requests, workers)
-		flush()
-		if v.name == "bare" {
-			bare = rps
-		}
-		t.Logf("%-16s %8.0f req/s  %5.1f%% of bare", v.name, rps, 100*rps/bare)
+	const warmup, requests, workers, rounds = 2000, 20000, 8, 3
+	defer func(q int) { queueSize = q }(queueSize)
+	queueSize = 0 // production queue sizes
+	vs := httpVariants()
+	handlers := make([]http.Handler, len(vs))
+	exports := make([]*export, len(vs))
+	for i, v := range vs {
+		handlers[i], exports[i] = v.build(t, ordersMux())
+		measure(t, handlers[i], warmup, workers) // warm up connections and pools
+		exports[i].flush()
 	}
+	rps := make([][]float64, len(vs))
+	for range rounds {
+		for i := range vs {
+			rps[i] = append(rps[i], measure(t, handlers[i], requests, workers))
+			exports[i].flush() // so no backlog is exported during the next variant
+		}
+	}
+	var bare float64
+	for i, v := range vs {
+		exports[i].flush()
+		dropped, lost := exports[i].check(t, warmup+rounds*requests)
+		med := median(rps[i])
+		if v.name == "bare" {
+			bare = med
+		}
+		t.Logf("%-16s %8.0f req/s  %5.1f%% of bare  (rounds %s; dropped %.4f, lost %.4f per request)",
+			v.name, med, 100*med/bare, roundList(rps[i]), dropped, lost)
+	}
+}
+
+func median(xs []float64) float64 {
+	s := append([]float64(nil), xs...)
+	sort.Float64s(s)
+	return s[len(s)/2]
+}
+
+func roundList(xs []float64) string {
+	parts := make([]string, len(xs))
+	for i, x := range xs {
+		parts[i] = strconv.FormatFloat(x, 'f', 0, 64)
+	}
+	return strings.Join(parts, "/")
 }

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"google.golang.org/grpc"
+	"google.golang.org/grpc/stats"
 
 	"github.com/o11y-go/o11y"
 	"github.com/o11y-go/o11y/middleware/grpcmw"
@@ -18,6 +19,7 @@ import (
 // io.Discard and traces to the given exporter settings.
 func o11ySDK(tb testing.TB, traces o11y.TracesConfig) *o11y.SDK {
 	traces.Sampler = "always_on"
+	traces.QueueSize = queueSize
 	sdk, err := o11y.Start(context.Background(), o11y.Config{
 		ServiceName:              "orders",
 		Output:                   io.Discard,
@@ -37,18 +39,26 @@ func o11ySDK(tb testing.TB, traces o11y.TracesConfig) *o11y.SDK {
 	return sdk
 }
 
-func o11yDaemonSDK(tb testing.TB) *o11y.SDK {
+func o11yDaemonSDK(tb testing.TB) (*o11y.SDK, *export) {
 	d := startStandin(tb, "daemon")
-	return o11ySDK(tb, o11y.TracesConfig{Exporter: "xray", DaemonAddress: d.Addr})
+	sdk := o11ySDK(tb, o11y.TracesConfig{Exporter: "xray", DaemonAddress: d.Addr})
+	return sdk, sdkExport(sdk, d)
 }
 
-func o11yOTLPSDK(tb testing.TB) *o11y.SDK {
+func o11yOTLPSDK(tb testing.TB) (*o11y.SDK, *export) {
 	col := startStandin(tb, "collector")
-	return o11ySDK(tb, o11y.TracesConfig{Exporter: "otlp", OTLPEndpoint: "http://" + col.Addr})
+	sdk := o11ySDK(tb, o11y.TracesConfig{Exporter: "otlp", OTLPEndpoint: "http://" + col.Addr})
+	return sdk, sdkExport(sdk, col)
 }
 
-func flushSDK(sdk *o11y.SDK) func() {
-	return func() { _ = sdk.ForceFlush(context.Background()) }
+// sdkExport flushes every signal and reads the SDK's drop counter (which
+// counts the daemon exporter's queue drops; OTLP drops show as lost/op).
+func sdkExport(sdk *o11y.SDK, sink *standin) *export {
+	return &export{
+		flush:   func() { _ = sdk.ForceFlush(context.Background()) },
+		sink:    sink,
+		dropped: func() uint64 { return sdk.Stats().SpansDropped },
+	}
 }
 
 // o11yHTTPVariants are o11y with all three signals: segments to the daemon
@@ -56,27 +66,35 @@ func flushSDK(sdk *o11y.SDK) func() {
 // log to io.Discard.
 func o11yHTTPVariants() []variant {
 	return []variant{
-		{"o11y-daemon", func(tb testing.TB, next http.Handler) (http.Handler, func()) {
-			sdk := o11yDaemonSDK(tb)
-			return httpmw.New(sdk)(next), flushSDK(sdk)
+		{"o11y-daemon", func(tb testing.TB, next http.Handler) (http.Handler, *export) {
+			sdk, e := o11yDaemonSDK(tb)
+			return httpmw.New(sdk)(next), e
 		}},
-		{"o11y-otlp", func(tb testing.TB, next http.Handler) (http.Handler, func()) {
-			sdk := o11yOTLPSDK(tb)
-			return httpmw.New(sdk)(next), flushSDK(sdk)
+		{"o11y-otlp", func(tb testing.TB, next http.Handler) (http.Handler, *export) {
+			sdk, e := o11yOTLPSDK(tb)
+			return httpmw.New(sdk)(next), e
 		}},
 	}
 }
 
-// o11yGRPCVariants are the gRPC equivalents.
+// o11yGRPCVariants are the gRPC equivalents: the stats handler plus the
+// recovery interceptor, which sends the x-amzn-trace-id and x-request-id
+// response metadata.
 func o11yGRPCVariants() []grpcVariant {
 	return []grpcVariant{
-		{"o11y-daemon", func(tb testing.TB) ([]grpc.ServerOption, func()) {
-			sdk := o11yDaemonSDK(tb)
-			return grpcmw.ServerOptions(sdk), flushSDK(sdk)
+		{name: "o11y-daemon", parts: func(tb testing.TB) (stats.Handler, grpc.UnaryServerInterceptor, *export) {
+			sdk, e := o11yDaemonSDK(tb)
+			return grpcmw.NewServerHandler(sdk), grpcmw.UnaryServerRecovery(sdk), e
+		}, build: func(tb testing.TB) ([]grpc.ServerOption, *export) {
+			sdk, e := o11yDaemonSDK(tb)
+			return grpcmw.ServerOptions(sdk), e
 		}},
-		{"o11y-otlp", func(tb testing.TB) ([]grpc.ServerOption, func()) {
-			sdk := o11yOTLPSDK(tb)
-			return grpcmw.ServerOptions(sdk), flushSDK(sdk)
+		{name: "o11y-otlp", parts: func(tb testing.TB) (stats.Handler, grpc.UnaryServerInterceptor, *export) {
+			sdk, e := o11yOTLPSDK(tb)
+			return grpcmw.NewServerHandler(sdk), grpcmw.UnaryServerRecovery(sdk), e
+		}, build: func(tb testing.TB) ([]grpc.ServerOption, *export) {
+			sdk, e := o11yOTLPSDK(tb)
+			return grpcmw.ServerOptions(sdk), e
 		}},
 	}
 }

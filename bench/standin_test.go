@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"fmt"
+	"io"
 	"net"
 	"os"
 	"os/exec"
@@ -14,8 +15,9 @@ import (
 	"testing"
 	"time"
 
-	coltracepb "go.opentelemetry.io/proto/otlp/collector/trace/v1"
+	"golang.org/x/net/ipv4"
 	"google.golang.org/grpc"
+	"google.golang.org/protobuf/encoding/protowire"
 )
 
 // The test binary doubles as the stand-in processes: when O11Y_BENCH_STANDIN
@@ -50,30 +52,75 @@ func runDaemonStandin() {
 	fmt.Printf("ADDR %s\n", conn.LocalAddr())
 	var n atomic.Int64
 	go func() {
-		buf := make([]byte, 65536)
+		// recvmmsg: the stand-in shares the machine with the benchmark, so it
+		// should take as little CPU per datagram as it can.
+		pc := ipv4.NewPacketConn(conn)
+		msgs := make([]ipv4.Message, 64)
+		for i := range msgs {
+			msgs[i].Buffers = [][]byte{make([]byte, 65536)}
+		}
 		for {
-			if _, _, err := conn.ReadFromUDP(buf); err != nil {
+			k, err := pc.ReadBatch(msgs, 0)
+			if err != nil {
 				return
 			}
-			n.Add(1)
+			n.Add(int64(k))
 		}
 	}()
-	waitForStop()
+	waitForStop(n.Load)
 	fmt.Printf("COUNT %d\n", n.Load())
 }
 
-type collector struct {
-	coltracepb.UnimplementedTraceServiceServer
-	spans atomic.Int64
+// rawMessage is an undecoded protobuf message.
+type rawMessage []byte
+
+// rawCodec hands the collector stand-in the request bytes undecoded: it only
+// counts spans, so it skips building the request's object tree (the
+// stand-in shares the machine with the benchmark).
+type rawCodec struct{}
+
+func (rawCodec) Marshal(v any) ([]byte, error) { return *v.(*rawMessage), nil }
+func (rawCodec) Unmarshal(data []byte, v any) error {
+	*v.(*rawMessage) = append((*v.(*rawMessage))[:0], data...)
+	return nil
+}
+func (rawCodec) Name() string { return "proto" }
+
+// countSpans counts the spans in an ExportTraceServiceRequest:
+// resource_spans (1) → scope_spans (2) → spans (2).
+func countSpans(b []byte) int64 {
+	var n int64
+	eachField(b, 1, func(rs []byte) {
+		eachField(rs, 2, func(ss []byte) {
+			eachField(ss, 2, func([]byte) { n++ })
+		})
+	})
+	return n
 }
 
-func (c *collector) Export(_ context.Context, req *coltracepb.ExportTraceServiceRequest) (*coltracepb.ExportTraceServiceResponse, error) {
-	for _, rs := range req.ResourceSpans {
-		for _, ss := range rs.ScopeSpans {
-			c.spans.Add(int64(len(ss.Spans)))
+// eachField calls fn with the bytes of every length-delimited field num.
+func eachField(b []byte, num protowire.Number, fn func([]byte)) {
+	for len(b) > 0 {
+		f, typ, n := protowire.ConsumeTag(b)
+		if n < 0 {
+			return
 		}
+		b = b[n:]
+		if f == num && typ == protowire.BytesType {
+			v, m := protowire.ConsumeBytes(b)
+			if m < 0 {
+				return
+			}
+			fn(v)
+			b = b[m:]
+			continue
+		}
+		m := protowire.ConsumeFieldValue(f, typ, b)
+		if m < 0 {
+			return
+		}
+		b = b[m:]
 	}
-	return &coltracepb.ExportTraceServiceResponse{}, nil
 }
 
 // runCollectorStandin serves the OTLP/gRPC trace service on loopback.
@@ -83,28 +130,44 @@ func runCollectorStandin() {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)
 	}
-	srv := grpc.NewServer()
-	c := &collector{}
-	coltracepb.RegisterTraceServiceServer(srv, c)
+	var spans atomic.Int64
+	srv := grpc.NewServer(grpc.ForceServerCodec(rawCodec{}))
+	srv.RegisterService(&grpc.ServiceDesc{
+		ServiceName: "opentelemetry.proto.collector.trace.v1.TraceService",
+		HandlerType: (*any)(nil),
+		Methods: []grpc.MethodDesc{{
+			MethodName: "Export",
+			Handler: func(_ any, _ context.Context, dec func(any) error, _ grpc.UnaryServerInterceptor) (any, error) {
+				var req rawMessage
+				if err := dec(&req); err != nil {
+					return nil, err
+				}
+				spans.Add(countSpans(req))
+				return &rawMessage{}, nil // an empty ExportTraceServiceResponse
+			},
+		}},
+	}, struct{}{})
 	go func() { _ = srv.Serve(lis) }()
 	fmt.Printf("ADDR %s\n", lis.Addr())
-	waitForStop()
+	waitForStop(spans.Load)
 	srv.Stop()
-	fmt.Printf("COUNT %d\n", c.spans.Load())
+	fmt.Printf("COUNT %d\n", spans.Load())
 }
 
 // waitForStop returns when stdin closes (the parent died or closed it) or on
-// SIGTERM, so a stand-in never outlives its parent.
-func waitForStop() {
+// SIGTERM, so a stand-in never outlives its parent. Each "count" line on
+// stdin is answered with "COUNT n" once the count has stopped moving (UDP
+// datagrams may still sit in the socket buffer when the parent asks).
+func waitForStop(count func() int64) {
 	done := make(chan struct{}, 2)
 	go func() {
-		buf := make([]byte, 1)
-		for {
-			if _, err := os.Stdin.Read(buf); err != nil {
-				done <- struct{}{}
-				return
+		in := bufio.NewScanner(os.Stdin)
+		for in.Scan() {
+			if in.Text() == "count" {
+				fmt.Printf("COUNT %d\n", settled(count))
 			}
 		}
+		done <- struct{}{}
 	}()
 	sig := make(chan os.Signal, 1)
 	signal.Notify(sig, syscall.SIGTERM, syscall.SIGINT)
@@ -114,11 +177,24 @@ func waitForStop() {
 	}
 }
 
+// settled returns count() once it has not changed for 50 ms.
+func settled(count func() int64) int64 {
+	n := count()
+	for {
+		time.Sleep(50 * time.Millisecond)
+		m := count()
+		if m == n {
+			return n
+		}
+		n = m
+	}
+}
+
 // standin is a running child process.
 type standin struct {
 	Addr  string
 	cmd   *exec.Cmd
-	stdin interface{ Close() error }
+	stdin io.WriteCloser
 	out   *bufio.Scanner
 }
 
@@ -154,6 +230,25 @@ func startStandin(tb testing.TB, kind string) *standin {
 	}
 	tb.Cleanup(func() { s.Stop() })
 	return s
+}
+
+// Count returns how many datagrams (daemon) or spans (collector) the child
+// has received so far, or -1 if it cannot tell.
+func (s *standin) Count() int64 {
+	if s == nil || s.cmd.ProcessState != nil {
+		return -1
+	}
+	if _, err := io.WriteString(s.stdin, "count\n"); err != nil {
+		return -1
+	}
+	for s.out.Scan() {
+		if v, ok := strings.CutPrefix(s.out.Text(), "COUNT "); ok {
+			var n int64 = -1
+			fmt.Sscan(v, &n)
+			return n
+		}
+	}
+	return -1
 }
 
 // Stop ends the child and returns how many datagrams or spans it received.

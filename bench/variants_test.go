@@ -21,9 +21,61 @@ import (
 // variant is one way of serving the same route.
 type variant struct {
 	name string
-	// build returns the handler and a flush function that pushes all pending
-	// telemetry out (called inside the timed region).
-	build func(tb testing.TB, next http.Handler) (h http.Handler, flush func())
+	// build returns the handler and how to flush and check its telemetry.
+	build func(tb testing.TB, next http.Handler) (h http.Handler, e *export)
+}
+
+// export is a variant's telemetry pipeline as the benchmarks see it.
+type export struct {
+	// flush pushes all pending telemetry out; benchmarks call it inside the
+	// timed region, so export work is charged to the requests.
+	flush func()
+	// sink is the stand-in receiving the telemetry (nil: none).
+	sink *standin
+	// dropped returns how many spans the SDK itself dropped (nil: the SDK
+	// has no such counter).
+	dropped func() uint64
+}
+
+// noExport is the bare variants' pipeline.
+var noExport = &export{flush: func() {}}
+
+// timedFlush runs e.flush with the timer on: b.Loop stops the timer when it
+// ends, so without this the export work would not be charged.
+func timedFlush(b *testing.B, e *export) {
+	b.StartTimer()
+	e.flush()
+	b.StopTimer()
+}
+
+// check reports what the pipeline lost for the given number of sampled
+// requests: "drops/op" from the SDK's own counter and "lost/op" from what
+// the stand-in received (one segment or span per request). Both should be 0;
+// a row with losses did less export work than it was asked to.
+func (e *export) check(tb testing.TB, requests int) (dropped, lost float64) {
+	if e.dropped != nil {
+		dropped = float64(e.dropped()) / float64(requests)
+	}
+	if e.sink != nil {
+		if n := e.sink.Count(); n >= 0 {
+			lost = float64(int64(requests)-n) / float64(requests)
+		} else {
+			tb.Errorf("stand-in count unavailable")
+		}
+	}
+	return dropped, lost
+}
+
+// reportLoss adds the loss metrics to a benchmark row.
+func reportLoss(b *testing.B, e *export, requests int) {
+	if e.dropped == nil && e.sink == nil {
+		return
+	}
+	dropped, lost := e.check(b, requests)
+	if e.dropped != nil {
+		b.ReportMetric(dropped, "drops/op")
+	}
+	b.ReportMetric(lost, "lost/op")
 }
 
 // ordersMux is the application: one route with a path parameter.
@@ -48,16 +100,40 @@ func (alwaysSample) ShouldTrace(*sampling.Request) *sampling.Decision {
 	return &sampling.Decision{Sample: true}
 }
 
+// queueSize is the span queue size every queued variant gets. For the
+// benchmarks it is large enough to hold a whole run, so no variant drops
+// spans (which would skip their export work and flatter its row) and the
+// backlog is exported inside the timed region by the final flush; lost/op
+// checks it. The loopback test sets it to 0 (the SDKs' defaults, 2048):
+// sustained throughput must be reached with production queues, and any drop
+// shows in its output.
+var queueSize = 1 << 18
+
+// startXRayDaemon starts a daemon stand-in and points aws-xray-sdk-go at it,
+// recording every request, with its logger quiet.
+func startXRayDaemon(tb testing.TB) *standin {
+	d := startStandin(tb, "daemon")
+	xray.SetLogger(xraylog.NewDefaultLogger(io.Discard, xraylog.LogLevelError))
+	if err := xray.Configure(xray.Config{DaemonAddr: d.Addr, SamplingStrategy: alwaysSample{}}); err != nil {
+		tb.Fatal(err)
+	}
+	return d
+}
+
 func otelTracerProvider(tb testing.TB, collectorAddr string) *sdktrace.TracerProvider {
 	exp, err := otlptracegrpc.New(context.Background(),
 		otlptracegrpc.WithEndpoint(collectorAddr), otlptracegrpc.WithInsecure())
 	if err != nil {
 		tb.Fatal(err)
 	}
+	var bopts []sdktrace.BatchSpanProcessorOption
+	if queueSize > 0 {
+		bopts = append(bopts, sdktrace.WithMaxQueueSize(queueSize))
+	}
 	tp := sdktrace.NewTracerProvider(
 		sdktrace.WithSampler(sdktrace.AlwaysSample()),
 		sdktrace.WithIDGenerator(xrayprop.NewIDGenerator()),
-		sdktrace.WithBatcher(exp),
+		sdktrace.WithBatcher(exp, bopts...),
 	)
 	tb.Cleanup(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
@@ -68,24 +144,20 @@ func otelTracerProvider(tb testing.TB, collectorAddr string) *sdktrace.TracerPro
 }
 
 var (
-	bareHTTP = variant{"bare", func(tb testing.TB, next http.Handler) (http.Handler, func()) {
-		return next, func() {}
+	bareHTTP = variant{"bare", func(tb testing.TB, next http.Handler) (http.Handler, *export) {
+		return next, noExport
 	}}
-	otelhttpOTLP = variant{"otelhttp-otlp", func(tb testing.TB, next http.Handler) (http.Handler, func()) {
+	otelhttpOTLP = variant{"otelhttp-otlp", func(tb testing.TB, next http.Handler) (http.Handler, *export) {
 		col := startStandin(tb, "collector")
 		tp := otelTracerProvider(tb, col.Addr)
 		prop := propagation.NewCompositeTextMapPropagator(xrayprop.Propagator{}, propagation.TraceContext{})
 		h := otelhttp.NewHandler(next, "orders", otelhttp.WithTracerProvider(tp), otelhttp.WithPropagators(prop))
-		return h, func() { _ = tp.ForceFlush(context.Background()) }
+		return h, &export{flush: func() { _ = tp.ForceFlush(context.Background()) }, sink: col}
 	}}
-	xraySDK = variant{"xray-sdk", func(tb testing.TB, next http.Handler) (http.Handler, func()) {
-		d := startStandin(tb, "daemon")
-		xray.SetLogger(xraylog.NewDefaultLogger(io.Discard, xraylog.LogLevelError))
-		if err := xray.Configure(xray.Config{DaemonAddr: d.Addr, SamplingStrategy: alwaysSample{}}); err != nil {
-			tb.Fatal(err)
-		}
+	xraySDK = variant{"xray-sdk", func(tb testing.TB, next http.Handler) (http.Handler, *export) {
+		d := startXRayDaemon(tb)
 		// The X-Ray SDK sends each segment synchronously when it closes, so
 		// there is nothing left to flush.
-		return xray.Handler(xray.NewFixedSegmentNamer("orders"), next), func() {}
+		return xray.Handler(xray.NewFixedSegmentNamer("orders"), next), &export{flush: func() {}, sink: d}
 	}}
 )

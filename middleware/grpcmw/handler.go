@@ -5,8 +5,10 @@ import (
 	"log/slog"
 	"net"
 	"strconv"
+	"sync"
 	"sync/atomic"
 	"time"
+	"unsafe"
 
 	"go.opentelemetry.io/otel/attribute"
 	otelcodes "go.opentelemetry.io/otel/codes"
@@ -19,6 +21,7 @@ import (
 
 	"github.com/o11y-go/o11y"
 	"github.com/o11y-go/o11y/internal/reqstate"
+	"github.com/o11y-go/o11y/internal/xrayid"
 	"github.com/o11y-go/o11y/logging"
 	"github.com/o11y-go/o11y/metrics"
 )
@@ -113,6 +116,9 @@ func newHandler(sdk *o11y.SDK, client bool, opts []Option) *handler {
 // one context key. Counters are atomic: on bidirectional streams gRPC reports
 // sends and receives from different goroutines.
 type rpcState struct {
+	// ctx is the context TagRPC returns: the parent plus this state, in the
+	// same allocation (see stateCtx).
+	ctx        stateCtx
 	span       trace.Span
 	fullMethod string
 	req        reqstate.State // server only; reqstate.With points at it
@@ -134,17 +140,105 @@ type rpcState struct {
 	// panicked is set by the recovery interceptors, which already put the
 	// panic message into the span status.
 	panicked atomic.Bool
+
+	// Server only, from InHeader; set on the span at the end, in one call.
+	peerHost  string
+	peerPort  int
+	forwarded bool
+	authority string
+
+	// Backing bytes for strings this RPC creates: the generated request id,
+	// url.full and the x-amzn-trace-id response value. rpcState is never
+	// reused, so strings pointing into them stay valid (see bytesToString).
+	idBuf   [32]byte
+	urlBuf  [96]byte
+	respBuf [5 + xrayid.TraceIDLen + 10]byte
+	// respVals back the response metadata values.
+	respVals [2]string
 }
 
 type stateKey struct{}
+
+// stateCtx is a context carrying an *rpcState, embedded in the rpcState
+// itself so that TagRPC does not allocate a separate context node.
+type stateCtx struct {
+	context.Context
+	st *rpcState
+}
+
+// Value implements context.Context.
+func (c *stateCtx) Value(key any) any {
+	if _, ok := key.(stateKey); ok {
+		return c.st
+	}
+	return c.Context.Value(key)
+}
 
 func stateFrom(ctx context.Context) *rpcState {
 	st, _ := ctx.Value(stateKey{}).(*rpcState)
 	return st
 }
 
-// TagConn implements stats.Handler.
-func (h *handler) TagConn(ctx context.Context, _ *stats.ConnTagInfo) context.Context { return ctx }
+// withState returns ctx carrying st.
+func withState(ctx context.Context, st *rpcState) context.Context {
+	st.ctx = stateCtx{Context: ctx, st: st}
+	return &st.ctx
+}
+
+// connKey carries a server connection's peer address, worked out once per
+// connection (formatting an IP allocates) instead of once per RPC.
+type connKey struct{}
+
+type connInfo struct {
+	addr net.Addr
+	host string
+	port int
+}
+
+// TagConn implements stats.Handler: on the server it formats the peer
+// address once for every RPC on the connection.
+func (h *handler) TagConn(ctx context.Context, info *stats.ConnTagInfo) context.Context {
+	if h.client || info == nil || info.RemoteAddr == nil {
+		return ctx
+	}
+	host, port := addrHostPort(info.RemoteAddr)
+	return context.WithValue(ctx, connKey{}, &connInfo{addr: info.RemoteAddr, host: host, port: port})
+}
+
+// peerOf returns the host and port of a, from the connection's cache when
+// a is the connection's address.
+func peerOf(ctx context.Context, a net.Addr) (string, int) {
+	if ci, ok := ctx.Value(connKey{}).(*connInfo); ok && ci.addr == a {
+		return ci.host, ci.port
+	}
+	return addrHostPort(a)
+}
+
+// spanBuf is scratch space for the attribute slices handed to the tracer,
+// which copies them, so it is pooled: it saves the option and slice
+// allocations per RPC.
+type spanBuf struct {
+	start [6]attribute.KeyValue
+	opts5 [2]trace.SpanStartOption // serverKind + the first 5 start attributes
+	opts6 [2]trace.SpanStartOption // serverKind + all 6
+	end   [12]attribute.KeyValue
+}
+
+var spanBufs = sync.Pool{New: func() any {
+	b := &spanBuf{}
+	b.opts5 = [2]trace.SpanStartOption{serverKind, trace.WithAttributes(b.start[:5]...)}
+	b.opts6 = [2]trace.SpanStartOption{serverKind, trace.WithAttributes(b.start[:6]...)}
+	return b
+}}
+
+// bytesToString returns text as a string without copying. text must live in
+// an rpcState (never reused, never written again once converted).
+func bytesToString(text []byte) string {
+	if len(text) == 0 {
+		return ""
+	}
+	return unsafe.String(&text[0], len(text))
+}
 
 // HandleConn implements stats.Handler.
 func (h *handler) HandleConn(context.Context, stats.ConnStats) {}
@@ -165,7 +259,8 @@ func (h *handler) tagServer(ctx context.Context, full string) context.Context {
 	st := &rpcState{fullMethod: full, start: time.Now()}
 	rid := firstIncoming(ctx, requestIDKey)
 	if !validRequestID(rid) {
-		rid = newRequestID()
+		fillRequestID(&st.idBuf)
+		rid = bytesToString(st.idBuf[:])
 	}
 	st.req.RequestID = rid
 	st.req.Operation = full
@@ -184,30 +279,26 @@ func (h *handler) tagServer(ctx context.Context, full string) context.Context {
 	service, method := splitMethod(full)
 	// Start attributes are what the sampler sees (X-Ray rules match on
 	// service, host, method and URL path).
-	attrs := [6]attribute.KeyValue{
+	b := spanBufs.Get().(*spanBuf)
+	b.start = [6]attribute.KeyValue{
 		rpcSystemGRPC,
 		keyRPCService.String(service),
 		keyRPCMethod.String(method),
 		keyURLPath.String(full),
 		keyHTTPMethod.String(methodPOST),
 	}
-	n := 5
-	authority := firstIncoming(ctx, authorityKey)
-	if authority != "" {
-		host, _ := splitHostPort(authority)
-		attrs[n] = keyServerAddress.String(host)
-		n++
+	opts := b.opts5[:]
+	st.authority = firstIncoming(ctx, authorityKey)
+	if st.authority != "" {
+		host, _ := splitHostPort(st.authority)
+		b.start[5] = keyServerAddress.String(host)
+		opts = b.opts6[:]
 	}
-	ctx, st.span = h.tracer.Start(ctx, full,
-		serverKind,
-		trace.WithAttributes(attrs[:n]...))
-	if st.span.IsRecording() {
-		if authority != "" {
-			st.span.SetAttributes(keyURLFull.String("grpc://" + authority + full))
-		}
-	}
+	ctx, st.span = h.tracer.Start(ctx, full, opts...)
+	b.start = [6]attribute.KeyValue{} // drop references to this RPC's strings
+	spanBufs.Put(b)
 	ctx = reqstate.With(ctx, &st.req)
-	return context.WithValue(ctx, stateKey{}, st)
+	return withState(ctx, st)
 }
 
 func (h *handler) tagClient(ctx context.Context, full string) context.Context {
@@ -241,7 +332,7 @@ func (h *handler) tagClient(ctx context.Context, full string) context.Context {
 	if c.n > 0 {
 		ctx = injectOutgoing(ctx, &c)
 	}
-	return context.WithValue(ctx, stateKey{}, st)
+	return withState(ctx, st)
 }
 
 // injectOutgoing adds the injected fields to the outgoing metadata. Values
@@ -291,27 +382,13 @@ func (h *handler) HandleRPC(ctx context.Context, s stats.RPCStats) {
 		if h.client {
 			return
 		}
+		// Recorded here, set on the span at the end in one call.
 		st.userAgent = firstValue(e.Header, "user-agent")
-		peerHost, peerPort := addrHostPort(e.RemoteAddr)
-		st.clientIP = peerHost
-		forwarded := false
+		st.peerHost, st.peerPort = peerOf(ctx, e.RemoteAddr)
+		st.clientIP = st.peerHost
 		if xff := firstValue(e.Header, "x-forwarded-for"); xff != "" {
 			if ip, _, _ := cutComma(xff); ip != "" {
-				st.clientIP, forwarded = ip, true
-			}
-		}
-		if st.span.IsRecording() {
-			if st.userAgent != "" {
-				st.span.SetAttributes(keyUserAgent.String(st.userAgent))
-			}
-			if peerHost != "" {
-				st.span.SetAttributes(keyPeerAddress.String(peerHost))
-				if peerPort > 0 {
-					st.span.SetAttributes(keyPeerPort.Int(peerPort))
-				}
-			}
-			if forwarded {
-				st.span.SetAttributes(keyClientAddress.String(st.clientIP))
+				st.clientIP, st.forwarded = ip, true
 			}
 		}
 	case *stats.OutHeader:
@@ -367,10 +444,10 @@ func (h *handler) end(ctx context.Context, st *rpcState, e *stats.End) {
 	}
 	flags := CodeFlags(code)
 	if st.span.IsRecording() {
-		st.span.SetAttributes(
-			keyRPCStatusCode.Int(int(code)),
-			keyMsgSent.Int64(st.sent.Load()),
-			keyMsgReceived.Int64(st.received.Load()))
+		b := spanBufs.Get().(*spanBuf)
+		st.span.SetAttributes(st.endAttributes(b.end[:0], code)...)
+		b.end = [12]attribute.KeyValue{}
+		spanBufs.Put(b)
 		if flags&metrics.FlagFault != 0 && !st.panicked.Load() {
 			if len(msg) > statusMessageSize {
 				msg = msg[:statusMessageSize]
@@ -412,6 +489,41 @@ func (h *handler) end(ctx context.Context, st *rpcState, e *stats.End) {
 		UserAgent: st.userAgent,
 		ClientIP:  st.clientIP,
 	})
+}
+
+// endAttributes appends the attributes known only once the RPC ran (at most
+// 8, the server's peer details included).
+func (st *rpcState) endAttributes(a []attribute.KeyValue, code codes.Code) []attribute.KeyValue {
+	a = append(a,
+		keyRPCStatusCode.Int(int(code)),
+		keyMsgSent.Int64(st.sent.Load()),
+		keyMsgReceived.Int64(st.received.Load()))
+	if st.authority != "" {
+		a = append(a, keyURLFull.String(st.urlFull()))
+	}
+	if st.userAgent != "" {
+		a = append(a, keyUserAgent.String(st.userAgent))
+	}
+	if st.peerHost != "" {
+		a = append(a, keyPeerAddress.String(st.peerHost))
+		if st.peerPort > 0 {
+			a = append(a, keyPeerPort.Int(st.peerPort))
+		}
+	}
+	if st.forwarded {
+		a = append(a, keyClientAddress.String(st.clientIP))
+	}
+	return a
+}
+
+// urlFull is "grpc://" + authority + method, built in st.urlBuf when it fits.
+func (st *rpcState) urlFull() string {
+	const scheme = "grpc://"
+	if len(scheme)+len(st.authority)+len(st.fullMethod) > len(st.urlBuf) {
+		return scheme + st.authority + st.fullMethod
+	}
+	b := append(append(append(st.urlBuf[:0], scheme...), st.authority...), st.fullMethod...)
+	return bytesToString(b)
 }
 
 // splitHostPort splits "host:port" without allocating; a missing or bad port

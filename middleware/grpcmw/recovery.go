@@ -136,10 +136,12 @@ func responseMD(ctx context.Context) (metadata.MD, bool) {
 	if st == nil || st.span == nil {
 		return nil, false
 	}
-	md := metadata.MD{requestIDKey: []string{st.req.RequestID}}
+	// The values live in st (never reused); grpc.SetHeader copies the map.
+	st.respVals[0] = st.req.RequestID
+	md := metadata.MD{requestIDKey: st.respVals[0:1:1]}
 	sc := st.span.SpanContext()
 	if sc.HasTraceID() {
-		buf := make([]byte, 0, 5+xrayid.TraceIDLen+10)
+		buf := st.respBuf[:0]
 		buf = append(buf, "Root="...)
 		buf = xrayid.AppendTraceID(buf, sc.TraceID())
 		if st.sampleReq {
@@ -150,7 +152,8 @@ func responseMD(ctx context.Context) (metadata.MD, bool) {
 				buf = append(buf, '0')
 			}
 		}
-		md[traceHeaderKey] = []string{string(buf)}
+		st.respVals[1] = bytesToString(buf)
+		md[traceHeaderKey] = st.respVals[1:2:2]
 	}
 	return md, true
 }

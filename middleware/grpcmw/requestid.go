@@ -27,8 +27,15 @@ func validRequestID(s string) bool {
 // newRequestID returns 32 random lowercase hex digits. Request ids need to be
 // unique, not secret, so the runtime's fast per-thread generator suffices.
 func newRequestID() string {
-	const hex = "0123456789abcdef"
 	var b [32]byte
+	fillRequestID(&b)
+	return string(b[:])
+}
+
+// fillRequestID writes a new request id (32 random lowercase hex digits)
+// into b.
+func fillRequestID(b *[32]byte) {
+	const hex = "0123456789abcdef"
 	a, c := rand.Uint64(), rand.Uint64()
 	for i := 0; i < 16; i++ {
 		b[i] = hex[a&0xF]
@@ -36,5 +43,4 @@ func newRequestID() string {
 		a >>= 4
 		c >>= 4
 	}
-	return string(b[:])
 }

@@ -5,10 +5,14 @@
 // # Sending
 //
 // [NewSpanProcessor] returns an [sdktrace.SpanProcessor] to register on the
-// TracerProvider. Its OnEnd never blocks: a sampled span goes into a bounded
-// queue (Options.QueueSize, default 2048) and one goroutine encodes it and
-// writes one datagram — the daemon [Header] plus one document — to a
-// connected UDP socket. When the queue is full the span is dropped and
+// TracerProvider. Its OnEnd never blocks and never allocates: a sampled span
+// goes into a bounded queue (Options.QueueSize, default 2048) and one
+// goroutine encodes it into one datagram — the daemon [Header] plus one
+// document — and writes it to a connected UDP socket. The goroutine is woken
+// once per batch, not per span (when [SendBatch] spans wait, or [Linger]
+// after the first), and writes up to [SendBatch] datagrams with one
+// sendmmsg(2) system call on Linux (one write per datagram elsewhere), under
+// one write deadline. When the queue is full the span is dropped and
 // counted ([Processor.Stats]); a missing daemon ("connection refused") is
 // counted too, never returned to the application. Problems are reported
 // through Options.ErrorHandler at most once a minute per kind.

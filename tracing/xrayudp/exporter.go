@@ -3,6 +3,7 @@ package xrayudp
 import (
 	"context"
 	"fmt"
+	"sync"
 	"sync/atomic"
 
 	"github.com/o11y-go/o11y/internal/report"
@@ -19,6 +20,9 @@ type Exporter struct {
 	rep    *report.Reporter
 	stat   counters
 	closed atomic.Bool
+
+	mu  sync.Mutex // serialises exports (bat is not concurrency-safe)
+	bat batcher
 }
 
 var _ sdktrace.SpanExporter = (*Exporter)(nil)
@@ -30,14 +34,17 @@ func NewExporter(opts Options) (*Exporter, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Exporter{
+	x := &Exporter{
 		enc: NewEncoder(opts.Segments),
 		out: sender{addr: udp, timeout: writeTimeout(opts)},
 		rep: report.New(opts.ErrorHandler, opts.ReportInterval),
-	}, nil
+	}
+	x.bat.init(x.enc, &x.out, &x.stat, x.rep)
+	return x, nil
 }
 
-// ExportSpans sends each sampled span as one datagram. Socket failures are
+// ExportSpans sends each sampled span as one datagram, up to [SendBatch]
+// datagrams per system call. Socket failures are
 // counted and reported through Options.ErrorHandler (rate-limited), not
 // returned, so a missing daemon never floods the OTel error handler; the
 // only error is ctx ending before every span was tried.
@@ -45,8 +52,9 @@ func (x *Exporter) ExportSpans(ctx context.Context, spans []sdktrace.ReadOnlySpa
 	if x == nil || x.closed.Load() {
 		return nil
 	}
-	b := getBuf()
-	defer putBuf(b)
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	defer x.bat.flush()
 	for i, s := range spans {
 		if ctx.Err() != nil {
 			x.stat.dropped.Add(uint64(len(spans) - i))
@@ -55,7 +63,7 @@ func (x *Exporter) ExportSpans(ctx context.Context, spans []sdktrace.ReadOnlySpa
 		if s == nil || !s.SpanContext().IsSampled() {
 			continue
 		}
-		sendSpan(x.enc, &x.out, b, s, &x.stat, x.rep)
+		x.bat.add(s)
 	}
 	return nil
 }

@@ -11,7 +11,6 @@ import (
 
 	"github.com/o11y-go/o11y/internal/report"
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
-	"go.opentelemetry.io/otel/trace"
 )
 
 // Options configures [NewSpanProcessor] and [NewExporter]. The zero value
@@ -47,22 +46,41 @@ type counters struct {
 }
 
 // Processor is an [sdktrace.SpanProcessor] that sends each sampled span,
-// once ended, to the X-Ray daemon as one UDP datagram. OnEnd never blocks:
-// spans go into a bounded queue drained by one goroutine, and are dropped and
-// counted when it is full. A nil *Processor is a no-op.
+// once ended, to the X-Ray daemon as one UDP datagram. OnEnd never blocks
+// and never allocates: spans go into a bounded queue (dropped and counted
+// when it is full) drained by one goroutine, which encodes them in batches
+// and writes each batch with one system call where the platform allows
+// (sendmmsg on Linux). A nil *Processor is a no-op.
+//
+// The goroutine is woken once per batch, not once per span: by the first
+// span queued after it went idle (it then lingers up to [Linger] for more),
+// or as soon as [SendBatch] spans are waiting.
 type Processor struct {
 	enc  *Encoder
 	out  sender
 	rep  *report.Reporter
 	stat counters
+	bat  batcher // owned by the goroutine
 
-	queue    chan sdktrace.ReadOnlySpan
+	mu      sync.Mutex
+	pending []sdktrace.ReadOnlySpan // cap = queue size; guarded by mu
+	closed  bool                    // guarded by mu
+	spare   []sdktrace.ReadOnlySpan // the other buffer; owned by the goroutine
+
+	wake     chan struct{} // capacity 1: "spans are waiting"
 	flushReq chan chan struct{}
 	stop     chan struct{}
 	done     chan struct{}
-	closed   atomic.Bool
 	stopOnce sync.Once
 }
+
+// SendBatch is the most datagrams the Processor writes with one system
+// call, and the queue length at which it wakes its goroutine early.
+const SendBatch = 64
+
+// Linger is how long the Processor waits after the first span of a quiet
+// period for a batch to fill before sending what it has.
+const Linger = 10 * time.Millisecond
 
 var _ sdktrace.SpanProcessor = (*Processor)(nil)
 
@@ -84,11 +102,14 @@ func NewSpanProcessor(opts Options) (*Processor, error) {
 		enc:      NewEncoder(opts.Segments),
 		out:      sender{addr: udp, timeout: writeTimeout(opts)},
 		rep:      report.New(opts.ErrorHandler, opts.ReportInterval),
-		queue:    make(chan sdktrace.ReadOnlySpan, size),
+		pending:  make([]sdktrace.ReadOnlySpan, 0, size),
+		spare:    make([]sdktrace.ReadOnlySpan, 0, size),
+		wake:     make(chan struct{}, 1),
 		flushReq: make(chan chan struct{}),
 		stop:     make(chan struct{}),
 		done:     make(chan struct{}),
 	}
+	p.bat.init(p.enc, &p.out, &p.stat, p.rep)
 	go p.run()
 	return p, nil
 }
@@ -103,19 +124,31 @@ func writeTimeout(o Options) time.Duration {
 // OnStart does nothing.
 func (p *Processor) OnStart(context.Context, sdktrace.ReadWriteSpan) {}
 
-// OnEnd queues a sampled span for sending. It never blocks.
+// OnEnd queues a sampled span for sending. It never blocks on I/O and
+// never allocates.
 func (p *Processor) OnEnd(s sdktrace.ReadOnlySpan) {
 	if p == nil || s == nil || !s.SpanContext().IsSampled() {
 		return
 	}
-	if p.closed.Load() {
+	p.mu.Lock()
+	if p.closed {
+		p.mu.Unlock()
 		p.stat.dropped.Add(1) // counted, not reported: expected while shutting down
 		return
 	}
-	select {
-	case p.queue <- s:
-	default:
+	n := len(p.pending)
+	if n == cap(p.pending) {
+		p.mu.Unlock()
 		p.drop()
+		return
+	}
+	p.pending = append(p.pending, s)
+	p.mu.Unlock()
+	if n == 0 || n+1 == SendBatch {
+		select {
+		case p.wake <- struct{}{}:
+		default: // already signalled
+		}
 	}
 }
 
@@ -126,53 +159,85 @@ func (p *Processor) drop() {
 	}
 }
 
+// queued returns how many spans wait in the queue (not yet taken by the
+// goroutine).
+func (p *Processor) queued() int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return len(p.pending)
+}
+
 func (p *Processor) run() {
 	defer close(p.done)
 	defer p.out.close()
+	linger := time.NewTimer(Linger)
+	linger.Stop()
 	for {
+		// Idle: wait for the first span.
 		select {
-		case s := <-p.queue:
-			p.send(s)
+		case <-p.wake:
 		case r := <-p.flushReq:
-			p.drain()
+			p.sendQueued()
 			close(r)
+			continue
 		case <-p.stop:
 			p.drain()
 			return
 		}
+		// Spans are waiting: give a batch the chance to fill.
+		if p.queued() < SendBatch {
+			linger.Reset(Linger)
+			select {
+			case <-p.wake: // a batch is full
+			case <-linger.C:
+			case r := <-p.flushReq:
+				p.sendQueued()
+				close(r)
+			case <-p.stop:
+				linger.Stop()
+				p.drain()
+				return
+			}
+			linger.Stop()
+		}
+		// Send until the queue is empty. Between swaps, answer a flush (one
+		// more swap sends everything queued before it) or a shutdown, so
+		// neither waits for a sustained stream of spans to pause.
+		for p.sendQueued() {
+			select {
+			case r := <-p.flushReq:
+				p.sendQueued()
+				close(r)
+			case <-p.stop:
+				p.drain()
+				return
+			default:
+			}
+		}
 	}
 }
 
+// sendQueued sends everything queued now, swapping the queue with the spare
+// buffer so producers are held up only for the swap. It reports whether
+// there was anything to send.
+func (p *Processor) sendQueued() bool {
+	p.mu.Lock()
+	batch := p.pending
+	p.pending = p.spare[:0]
+	p.mu.Unlock()
+	if len(batch) == 0 {
+		p.spare = batch
+		return false
+	}
+	p.bat.send(batch)
+	clear(batch) // let the spans be collected
+	p.spare = batch[:0]
+	return true
+}
+
+// drain sends until the queue stays empty (after Shutdown no span is added).
 func (p *Processor) drain() {
-	for {
-		select {
-		case s := <-p.queue:
-			p.send(s)
-		default:
-			return
-		}
-	}
-}
-
-func (p *Processor) send(s sdktrace.ReadOnlySpan) {
-	b := getBuf()
-	sendSpan(p.enc, &p.out, b, s, &p.stat, p.rep)
-	putBuf(b)
-}
-
-// sendSpan writes the span's datagram, preceded by its service segment for
-// LOCAL_ROOT client/producer spans (see [Encoder.AppendLocalRootSegment]).
-func sendSpan(enc *Encoder, out *sender, b *[]byte, s sdktrace.ReadOnlySpan, st *counters, rep *report.Reporter) {
-	if encodeSafe(b, st, rep, s, func(dst []byte) ([]byte, bool) {
-		if k := s.SpanKind(); k != trace.SpanKindClient && k != trace.SpanKindProducer {
-			return dst, false
-		}
-		return enc.AppendLocalRootSegment(append(dst, Header...), s)
-	}) {
-		_ = sendDatagram(out, *b, st, rep)
-	}
-	if encodeSafe(b, st, rep, s, func(dst []byte) ([]byte, bool) { return enc.AppendDatagram(dst, s), true }) {
-		_ = sendDatagram(out, *b, st, rep)
+	for p.sendQueued() {
 	}
 }
 
@@ -197,24 +262,16 @@ func safeName(s sdktrace.ReadOnlySpan) (name string) {
 	return truncBytes(s.Name(), 100)
 }
 
-func sendDatagram(out *sender, b []byte, st *counters, rep *report.Reporter) error {
-	if err := out.write(b); err != nil {
-		st.errors.Add(1)
-		if isRefused(err) {
-			rep.Report("xrayudp.refused", errors.New("xrayudp: no X-Ray daemon listening at "+out.addr+"; segments are being dropped"))
-		} else {
-			rep.Report("xrayudp.write", fmt.Errorf("xrayudp: send to %s: %w", out.addr, err))
-		}
-		return err
-	}
-	st.sent.Add(1)
-	return nil
-}
-
 // ForceFlush sends every queued span before returning, or returns an error
 // naming how many were still queued when ctx ended.
 func (p *Processor) ForceFlush(ctx context.Context) error {
-	if p == nil || p.closed.Load() {
+	if p == nil {
+		return nil
+	}
+	p.mu.Lock()
+	closed := p.closed
+	p.mu.Unlock()
+	if closed {
 		return nil
 	}
 	r := make(chan struct{})
@@ -243,7 +300,9 @@ func (p *Processor) Shutdown(ctx context.Context) error {
 	if p == nil {
 		return nil
 	}
-	p.closed.Store(true)
+	p.mu.Lock()
+	p.closed = true
+	p.mu.Unlock()
 	p.stopOnce.Do(func() { close(p.stop) })
 	select {
 	case <-p.done:
@@ -254,7 +313,7 @@ func (p *Processor) Shutdown(ctx context.Context) error {
 }
 
 func (p *Processor) pendingErr(op string, cause error) error {
-	return fmt.Errorf("xrayudp: %s: %s spans not sent: %w", op, strconv.Itoa(len(p.queue)), cause)
+	return fmt.Errorf("xrayudp: %s: %s spans not sent: %w", op, strconv.Itoa(p.queued()), cause)
 }
 
 // Stats returns the processor's counters.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"net"
+	"runtime"
 	"strings"
 	"sync"
 	"testing"
@@ -69,6 +70,27 @@ func (d *fakeDaemon) wait(t *testing.T, n int) [][]byte {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	require.Len(t, d.got, n)
+	return append([][]byte(nil), d.got...)
+}
+
+// waitQuiet is wait without printing the datagrams on failure.
+func (d *fakeDaemon) waitQuiet(t *testing.T, n int) [][]byte {
+	t.Helper()
+	deadline := time.Now().Add(5 * time.Second)
+	for time.Now().Before(deadline) {
+		d.mu.Lock()
+		got := len(d.got)
+		d.mu.Unlock()
+		if got >= n {
+			break
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if len(d.got) != n {
+		t.Fatalf("got %d datagrams, want %d", len(d.got), n)
+	}
 	return append([][]byte(nil), d.got...)
 }
 
@@ -195,7 +217,7 @@ func TestProcessorQueueOverflow(t *testing.T) {
 	release := make(chan struct{})
 	snap := stub(trace.SpanKindServer, trace.SpanContext{}).Snapshot()
 	p.OnEnd(blockingSpan{snap, release}) // the worker takes it and blocks
-	require.Eventually(t, func() bool { return len(p.queue) == 0 }, time.Second, time.Millisecond)
+	require.Eventually(t, func() bool { return p.queued() == 0 }, time.Second, time.Millisecond)
 
 	start := time.Now()
 	for i := 0; i < 100; i++ {
@@ -223,7 +245,7 @@ func TestProcessorShutdownDeadline(t *testing.T) {
 	release := make(chan struct{})
 	snap := stub(trace.SpanKindServer, trace.SpanContext{}).Snapshot()
 	p.OnEnd(blockingSpan{snap, release})
-	require.Eventually(t, func() bool { return len(p.queue) == 0 }, time.Second, time.Millisecond)
+	require.Eventually(t, func() bool { return p.queued() == 0 }, time.Second, time.Millisecond)
 	p.OnEnd(snap)
 	p.OnEnd(snap)
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Millisecond)
@@ -311,4 +333,95 @@ func TestEncoderPanicIsContained(t *testing.T) {
 	d.wait(t, 2)
 	assert.Equal(t, Stats{Sent: 1, Errors: 1}, x.Stats())
 	require.NoError(t, x.Shutdown(context.Background()))
+}
+
+// TestProcessorBatches sends more datagrams than fit one batch (client spans
+// with a local parent add their service segment) and checks every one
+// arrives intact and is counted once.
+func TestProcessorBatches(t *testing.T) {
+	defer goleak.VerifyNone(t, goleak.IgnoreCurrent())
+	d := newFakeDaemon(t)
+	defer d.close()
+	_ = d.conn.SetReadBuffer(4 << 20)
+	p, err := NewSpanProcessor(Options{DaemonAddress: d.addr()})
+	require.NoError(t, err)
+	server := typicalServerSpan()
+	client := stub(trace.SpanKindClient, trace.SpanContext{}, attribute.String("aws.span.kind", "LOCAL_ROOT")).Snapshot()
+	_, twoDocs := p.Encoder().AppendLocalRootSegment(nil, client)
+	require.True(t, twoDocs, "the client span needs its service segment too")
+	want := 0
+	for i := 0; i < 3*SendBatch+7; i++ {
+		p.OnEnd(server)
+		want++
+		if i%10 == 0 {
+			p.OnEnd(client)
+			want += 2 // the client span's local-root segment plus the span
+		}
+	}
+	require.NoError(t, p.ForceFlush(context.Background()))
+	got := d.waitQuiet(t, want)
+	for _, dg := range got {
+		require.NoError(t, xrayvalidate.ValidateDatagram(dg))
+	}
+	assert.Equal(t, Stats{Sent: uint64(want)}, p.Stats())
+	require.NoError(t, p.Shutdown(context.Background()))
+}
+
+// TestProcessorSendsWithoutFlush: a lone span is sent after the linger time
+// without anyone flushing.
+func TestProcessorSendsWithoutFlush(t *testing.T) {
+	d := newFakeDaemon(t)
+	p, err := NewSpanProcessor(Options{DaemonAddress: d.addr()})
+	require.NoError(t, err)
+	defer p.Shutdown(context.Background())
+	p.OnEnd(typicalServerSpan())
+	d.wait(t, 1)
+	p.OnEnd(typicalServerSpan()) // after going idle again
+	d.wait(t, 2)
+}
+
+// slowSpan makes each encoding take a while, so the sender is never idle.
+type slowSpan struct{ sdktrace.ReadOnlySpan }
+
+func (s slowSpan) Attributes() []attribute.KeyValue {
+	time.Sleep(200 * time.Microsecond)
+	return s.ReadOnlySpan.Attributes()
+}
+
+// TestProcessorFlushUnderLoad: a flush is answered while a producer keeps
+// the queue from ever emptying (it needs what was queued before it sent, not
+// an idle queue).
+func TestProcessorFlushUnderLoad(t *testing.T) {
+	defer goleak.VerifyNone(t, goleak.IgnoreCurrent())
+	d := newFakeDaemon(t)
+	defer d.close()
+	p, err := NewSpanProcessor(Options{DaemonAddress: d.addr(), QueueSize: 8})
+	require.NoError(t, err)
+	span := slowSpan{typicalServerSpan()}
+	stop := make(chan struct{})
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		for {
+			select {
+			case <-stop:
+				return
+			default:
+				p.OnEnd(span)
+				runtime.Gosched()
+			}
+		}
+	}()
+	require.Eventually(t, func() bool { return p.Stats().Dropped > 0 }, 5*time.Second, time.Millisecond,
+		"the producer outpaces the sender")
+	for i := 0; i < 3; i++ {
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+		require.NoError(t, p.ForceFlush(ctx))
+		cancel()
+	}
+	assert.Positive(t, p.Stats().Sent)
+	close(stop)
+	wg.Wait()
+	require.NoError(t, p.Shutdown(context.Background()))
 }

@@ -6,6 +6,8 @@ import (
 	"sync"
 	"syscall"
 	"time"
+
+	"golang.org/x/net/ipv4"
 )
 
 // sender writes datagrams to a connected UDP socket. It dials lazily (so a
@@ -18,6 +20,7 @@ type sender struct {
 
 	mu       sync.Mutex
 	conn     net.Conn
+	batch    *ipv4.PacketConn // conn, for sendmmsg; nil if conn is not a *net.UDPConn
 	lastDial time.Time
 	dialErr  error
 }
@@ -26,34 +29,90 @@ const redialEvery = time.Second
 
 var errNotConnected = errors.New("xrayudp: daemon socket not connected")
 
-func (s *sender) write(b []byte) error {
+// connect dials if there is no socket and the last dial is old enough.
+// Called with s.mu held.
+func (s *sender) connect() error {
+	if s.conn != nil {
+		return nil
+	}
+	if !s.lastDial.IsZero() && time.Since(s.lastDial) < redialEvery {
+		if s.dialErr != nil {
+			return s.dialErr
+		}
+		return errNotConnected
+	}
+	s.lastDial = time.Now()
+	d := net.Dialer{Timeout: s.timeout}
+	c, err := d.Dial("udp", s.addr)
+	if err != nil {
+		s.dialErr = err
+		return err
+	}
+	s.conn, s.dialErr = c, nil
+	if uc, ok := c.(*net.UDPConn); ok {
+		s.batch = ipv4.NewPacketConn(uc)
+	}
+	return nil
+}
+
+// afterError drops the socket after a write error other than "nobody
+// listening": it may be stale (address change, network down), so a later
+// write re-dials. Called with s.mu held.
+func (s *sender) afterError(err error) {
+	if err != nil && !isRefused(err) && s.conn != nil {
+		_ = s.conn.Close()
+		s.conn, s.batch = nil, nil
+	}
+}
+
+// writeBatch writes msgs (one datagram each, Buffers of length 1) with as
+// few system calls as the platform allows: sendmmsg(2) on Linux, one
+// datagram per call elsewhere. All writes of one call share one deadline.
+// Every datagram is either sent or handed to failed with its error; it
+// returns the number sent.
+func (s *sender) writeBatch(msgs []ipv4.Message, failed func(error)) (sent int) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.conn == nil {
-		if !s.lastDial.IsZero() && time.Since(s.lastDial) < redialEvery {
-			if s.dialErr != nil {
-				return s.dialErr
+	deadlineSet := false
+	for len(msgs) > 0 {
+		if err := s.connect(); err != nil {
+			for range msgs {
+				failed(err)
 			}
-			return errNotConnected
+			return sent
 		}
-		s.lastDial = time.Now()
-		d := net.Dialer{Timeout: s.timeout}
-		c, err := d.Dial("udp", s.addr)
-		if err != nil {
-			s.dialErr = err
-			return err
+		if !deadlineSet {
+			_ = s.conn.SetWriteDeadline(time.Now().Add(s.timeout))
+			deadlineSet = true
 		}
-		s.conn, s.dialErr = c, nil
+		var n int
+		var err error
+		if s.batch != nil {
+			n, err = s.batch.WriteBatch(msgs, 0)
+		} else {
+			_, err = s.conn.Write(msgs[0].Buffers[0])
+			if err == nil {
+				n = 1
+			}
+		}
+		if n > 0 {
+			sent += n
+			msgs = msgs[n:]
+			continue
+		}
+		if err == nil { // nothing sent and no reason given: do not spin
+			err = errNotConnected
+		}
+		// The first datagram failed (for ECONNREFUSED: the kernel reported
+		// an earlier datagram's ICMP port-unreachable and dropped this one).
+		failed(err)
+		msgs = msgs[1:]
+		if !isRefused(err) {
+			s.afterError(err)
+			deadlineSet = false
+		}
 	}
-	_ = s.conn.SetWriteDeadline(time.Now().Add(s.timeout))
-	_, err := s.conn.Write(b)
-	if err != nil && !isRefused(err) {
-		// Anything but "nobody listening" may mean a stale socket (address
-		// change, network down): re-dial on a later write.
-		_ = s.conn.Close()
-		s.conn = nil
-	}
-	return err
+	return sent
 }
 
 // isRefused reports the ICMP port-unreachable a connected UDP socket
@@ -67,23 +126,7 @@ func (s *sender) close() error {
 		return nil
 	}
 	err := s.conn.Close()
-	s.conn = nil
+	s.conn, s.batch = nil, nil
 	s.lastDial = time.Now().Add(100 * 365 * 24 * time.Hour) // never re-dial after close
 	return err
-}
-
-// bufPool holds datagram buffers; buffers that grew past one datagram (an
-// over-size document before trimming) are not kept.
-var bufPool = sync.Pool{New: func() any { b := make([]byte, 0, 4096); return &b }}
-
-const maxPooledBuf = 64 << 10
-
-func getBuf() *[]byte { return bufPool.Get().(*[]byte) }
-
-func putBuf(b *[]byte) {
-	if cap(*b) > maxPooledBuf {
-		return
-	}
-	*b = (*b)[:0]
-	bufPool.Put(b)
 }
