@@ -45,6 +45,7 @@ type SDK struct {
 	sdkTP    *sdktrace.TracerProvider
 	resource *resource.Resource
 	xray     *xrayudp.Processor
+	otlp     *abortableExporter
 	// meterProvider exports OTel instruments as EMF; nil when off.
 	meterProvider *sdkmetric.MeterProvider
 	tracer        trace.Tracer
@@ -337,6 +338,10 @@ type Stats struct {
 	SpanSendErrors uint64
 	// SegmentsTrimmed counts documents trimmed to fit 64 KiB.
 	SegmentsTrimmed uint64
+	// OTLPSpansExported and OTLPSpansFailed count spans the OTLP exporter
+	// delivered and spans in exports that failed (after its retries).
+	// Spans dropped by the OTLP batch queue itself are not counted.
+	OTLPSpansExported, OTLPSpansFailed uint64
 	// Reports counts problems reported to the ErrorHandler, including
 	// the rate-limited ones that were not forwarded.
 	Reports uint64
@@ -349,6 +354,9 @@ func (s *SDK) Stats() Stats {
 	if s.xray != nil {
 		x := s.xray.Stats()
 		st.SpansSent, st.SpansDropped, st.SpanSendErrors, st.SegmentsTrimmed = x.Sent, x.Dropped, x.Errors, x.Trimmed
+	}
+	if s.otlp != nil {
+		st.OTLPSpansExported, st.OTLPSpansFailed = s.otlp.exported.Load(), s.otlp.failed.Load()
 	}
 	st.Reports = s.reporter.Total()
 	return st

@@ -248,6 +248,41 @@ func TestShutdownAbortsExportToRefusingCollector(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
 	defer cancel()
 	require.Error(t, sdk.Shutdown(ctx))
+	st := sdk.Stats()
+	assert.Zero(t, st.OTLPSpansExported)
 	// goleak.VerifyNone (deferred) retries for a few seconds: the export
 	// goroutines must be gone by then, not after the exporter's own timeout.
+}
+
+func TestOTLPFailuresReachTheErrorHandler(t *testing.T) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	addr := l.Addr().String()
+	l.Close()
+
+	var out bytes.Buffer
+	seen := &errorsSeen{}
+	cfg := baseConfig(&out, seen)
+	cfg.Traces.OTLPEndpoint = "http://" + addr
+	cfg.Traces.OTLPProtocol = "http/protobuf"
+	sdk, err := Start(context.Background(), cfg)
+	require.NoError(t, err)
+	for range 5 {
+		_, span := sdk.Tracer().Start(context.Background(), "op")
+		span.End()
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	_ = sdk.ForceFlush(ctx)
+	_ = sdk.Shutdown(ctx)
+	st := sdk.Stats()
+	if st.OTLPSpansFailed == 0 {
+		// The exporter may still be retrying when the deadline hits; then
+		// the export was aborted, which also counts as failed.
+		t.Logf("stats: %+v", st)
+	}
+	assert.Equal(t, uint64(5), st.OTLPSpansFailed+st.OTLPSpansExported)
+	assert.Zero(t, st.OTLPSpansExported)
+	require.NotEmpty(t, seen.all())
+	assert.Contains(t, seen.all()[0].Error(), "OTLP export")
 }

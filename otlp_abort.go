@@ -2,7 +2,9 @@ package o11y
 
 import (
 	"context"
+	"fmt"
 	"sync"
+	"sync/atomic"
 
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 )
@@ -12,16 +14,23 @@ import (
 // waits for the export's own timeout and retries (tens of seconds against a
 // collector that refuses or never answers), keeping goroutines and
 // connections alive long after Shutdown returned.
+//
+// It also counts exported and failed spans and reports failures to the SDK's
+// ErrorHandler (rate-limited), which the upstream exporter would otherwise
+// send only to the OpenTelemetry global error handler.
 type abortableExporter struct {
 	sdktrace.SpanExporter
 	ctx    context.Context
 	cancel context.CancelFunc
 	once   sync.Once
+	report func(error)
+
+	exported, failed atomic.Uint64
 }
 
-func newAbortableExporter(e sdktrace.SpanExporter) *abortableExporter {
+func newAbortableExporter(e sdktrace.SpanExporter, report func(error)) *abortableExporter {
 	ctx, cancel := context.WithCancel(context.Background())
-	return &abortableExporter{SpanExporter: e, ctx: ctx, cancel: cancel}
+	return &abortableExporter{SpanExporter: e, ctx: ctx, cancel: cancel, report: report}
 }
 
 // ExportSpans exports under a context that abort also cancels.
@@ -30,7 +39,16 @@ func (a *abortableExporter) ExportSpans(ctx context.Context, spans []sdktrace.Re
 	defer stop()
 	unlink := context.AfterFunc(a.ctx, stop)
 	defer unlink()
-	return a.SpanExporter.ExportSpans(ctx, spans)
+	err := a.SpanExporter.ExportSpans(ctx, spans)
+	if err != nil {
+		a.failed.Add(uint64(len(spans)))
+		if a.report != nil {
+			a.report(fmt.Errorf("o11y: OTLP export of %d spans failed: %w", len(spans), err))
+		}
+	} else {
+		a.exported.Add(uint64(len(spans)))
+	}
+	return err
 }
 
 // Shutdown shuts the wrapped exporter down; an already aborted exporter

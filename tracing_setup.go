@@ -109,7 +109,8 @@ func (s *SDK) startTracing(ctx context.Context) error {
 			errs = append(errs, err)
 			break
 		}
-		abortable = newAbortableExporter(exp)
+		abortable = newAbortableExporter(exp, s.errorHandler("otlp"))
+		s.otlp = abortable
 		opts = append(opts, sdktrace.WithSpanProcessor(
 			sdktrace.NewBatchSpanProcessor(abortable, sdktrace.WithMaxQueueSize(cfg.Traces.QueueSize))))
 	default:

@@ -3,6 +3,7 @@ package logging
 import (
 	"encoding/json"
 	"fmt"
+	"github.com/o11y-go/o11y/internal/redact"
 	"log/slog"
 	"strconv"
 	"sync"
@@ -159,6 +160,11 @@ func (c *config) appendAttr(buf []byte, a slog.Attr, depth int) []byte {
 		return buf // the zero Attr
 	}
 	buf = appendKey(buf, a.Key)
+	if v.Kind() == slog.KindAny {
+		if red, ok := c.redact.value(v.Any(), depth); ok {
+			return appendAny(buf, red)
+		}
+	}
 	return appendValue(buf, v)
 }
 
@@ -199,7 +205,7 @@ func appendAny(buf []byte, x any) (out []byte) {
 	case nil:
 		return append(buf, "null"...)
 	case error:
-		return appendStr(buf, x.Error(), MaxValueBytes)
+		return appendStr(buf, redact.Error(x), MaxValueBytes) // no URL credentials
 	case []byte:
 		return appendStr(buf, string(x), MaxValueBytes)
 	}

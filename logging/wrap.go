@@ -178,6 +178,12 @@ func (c *config) redactOne(a slog.Attr, depth int) (slog.Attr, bool) {
 		return slog.String(a.Key, Redacted), true
 	}
 	k := a.Value.Kind()
+	if k == slog.KindAny {
+		if red, ok := c.redact.value(a.Value.Any(), depth); ok {
+			return slog.Any(a.Key, red), true
+		}
+		return a, false
+	}
 	if k != slog.KindGroup && k != slog.KindLogValuer || depth >= maxDepth {
 		return a, false
 	}

@@ -1,9 +1,12 @@
 package tracing
 
 import (
+	"runtime/debug"
+
 	"context"
 	"encoding/json"
 	"fmt"
+	"github.com/o11y-go/o11y/internal/redact"
 	"math"
 	"reflect"
 	"strconv"
@@ -141,6 +144,18 @@ func RecordError(ctx context.Context, err error) {
 	}
 	span := trace.SpanFromContext(ctx)
 	if !span.IsRecording() {
+		return
+	}
+	if redact.NeedsError(err) {
+		// net/http client errors quote the request URL with its query
+		// string and user info: record the message with those removed.
+		msg := redact.Error(err)
+		span.AddEvent("exception", trace.WithAttributes(
+			attribute.String("exception.type", reflect.TypeOf(err).String()),
+			attribute.String("exception.message", msg),
+			attribute.String("exception.stacktrace", string(debug.Stack())),
+		))
+		span.SetStatus(codes.Error, msg)
 		return
 	}
 	span.RecordError(err, trace.WithStackTrace(true))

@@ -3,7 +3,9 @@ package tracing
 import (
 	"context"
 	"errors"
+	"fmt"
 	"math"
+	"net/url"
 	"strconv"
 	"strings"
 	"sync"
@@ -246,4 +248,25 @@ func TestStartUsesTheParentSpansProvider(t *testing.T) {
 	require.Len(t, spans, 2, "the child must be recorded by the parent's provider")
 	assert.Equal(t, "child", spans[0].Name)
 	assert.Equal(t, parent.SpanContext().SpanID(), spans[0].Parent.SpanID())
+}
+
+func TestRecordErrorRedactsURLCredentials(t *testing.T) {
+	exp := tracetest.NewInMemoryExporter()
+	tp := sdktrace.NewTracerProvider(sdktrace.WithSyncer(exp))
+	defer tp.Shutdown(context.Background())
+	ctx, span := tp.Tracer("t").Start(context.Background(), "call")
+	err := &url.Error{Op: "Get", URL: "https://bob:pw-secret@inv.internal/items?token=tok-secret", Err: errors.New("connection refused")}
+	RecordError(ctx, fmt.Errorf("inventory: %w", err))
+	span.End()
+	s := exp.GetSpans()[0]
+	require.Len(t, s.Events, 1)
+	var all strings.Builder
+	all.WriteString(s.Status.Description)
+	for _, a := range s.Events[0].Attributes {
+		all.WriteString(a.Value.Emit())
+	}
+	assert.NotContains(t, all.String(), "pw-secret")
+	assert.NotContains(t, all.String(), "tok-secret")
+	assert.Contains(t, all.String(), "inv.internal/items")
+	assert.Contains(t, all.String(), "*fmt.wrapError")
 }

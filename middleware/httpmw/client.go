@@ -1,6 +1,7 @@
 package httpmw
 
 import (
+	"github.com/o11y-go/o11y/internal/redact"
 	"io"
 	"net/http"
 	"net/url"
@@ -168,13 +169,7 @@ func (b *tracedBody) end() { b.span.End() }
 // fragment, so credentials and secrets in query parameters never reach a
 // span.
 func RedactURL(u *url.URL) string {
-	if u == nil {
-		return ""
-	}
-	c := *u
-	c.RawQuery, c.ForceQuery, c.Fragment, c.RawFragment = "", false, "", ""
-	c.User = nil
-	return c.String()
+	return redact.URL(u)
 }
 
 func port(u *url.URL) int {
