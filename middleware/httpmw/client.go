@@ -2,6 +2,7 @@ package httpmw
 
 import (
 	"github.com/o11y-go/o11y/internal/redact"
+	"github.com/o11y-go/o11y/internal/reqstate"
 	"io"
 	"net/http"
 	"net/url"
@@ -107,6 +108,11 @@ func (t *transport) RoundTrip(r *http.Request) (*http.Response, error) {
 
 	r2 := r.Clone(ctx) // RoundTrippers must not modify the caller's request
 	t.prop.Inject(ctx, propagation.HeaderCarrier(r2.Header))
+	// Forward the request id so every service's log lines for this request
+	// share request_id (the callee's middleware accepts a valid incoming id).
+	if id := reqstate.RequestID(ctx); id != "" && r2.Header.Get(DefaultRequestIDHeader) == "" {
+		r2.Header.Set(DefaultRequestIDHeader, id)
+	}
 
 	resp, err := t.base.RoundTrip(r2)
 	if err != nil {

@@ -2,9 +2,11 @@ package httpmw_test
 
 import (
 	"context"
+	"github.com/o11y-go/o11y/o11ytest"
 	"io"
 	"net"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"strconv"
 	"strings"
@@ -128,4 +130,25 @@ func TestRedactURL(t *testing.T) {
 		assert.Equal(t, want, httpmw.RedactURL(u), in)
 	}
 	assert.Equal(t, "", httpmw.RedactURL(nil))
+}
+
+func TestTransportForwardsTheRequestID(t *testing.T) {
+	sdk, _ := o11ytest.New(t)
+	var gotDownstream string
+	downstream := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		gotDownstream = r.Header.Get("X-Request-Id")
+	}))
+	defer downstream.Close()
+	client := httpmw.Client(sdk, nil)
+	front := httpmw.New(sdk)(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		req, _ := http.NewRequestWithContext(r.Context(), http.MethodGet, downstream.URL, nil)
+		resp, err := client.Do(req)
+		if err == nil {
+			resp.Body.Close()
+		}
+	}))
+	req := httptest.NewRequest(http.MethodGet, "/a", nil)
+	req.Header.Set("X-Request-Id", "req-42")
+	front.ServeHTTP(httptest.NewRecorder(), req)
+	assert.Equal(t, "req-42", gotDownstream)
 }
