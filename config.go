@@ -100,6 +100,11 @@ type TracesConfig struct {
 	LogGroupNames []string
 	// QueueSize bounds the spans waiting for export. Default 2048.
 	QueueSize int
+	// MaxAttributeLength cuts span (and event) attribute string values to
+	// this many bytes, so a huge value cannot pin memory in the export queue.
+	// Segments are limited to 64 KiB anyway. Default 8192; negative means no
+	// limit.
+	MaxAttributeLength int
 	// SpanProcessors are added to the tracer provider besides the exporter
 	// (an in-memory recorder in tests, a custom processor in production).
 	SpanProcessors []sdktrace.SpanProcessor

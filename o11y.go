@@ -220,6 +220,9 @@ func (c Config) withDefaults() Config {
 	if c.Traces.QueueSize <= 0 {
 		c.Traces.QueueSize = 2048
 	}
+	if c.Traces.MaxAttributeLength == 0 {
+		c.Traces.MaxAttributeLength = 8192
+	}
 	return c
 }
 

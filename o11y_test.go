@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"go.opentelemetry.io/otel/attribute"
 	"net"
 	"strings"
 	"sync"
@@ -285,4 +286,19 @@ func TestOTLPFailuresReachTheErrorHandler(t *testing.T) {
 	assert.Zero(t, st.OTLPSpansExported)
 	require.NotEmpty(t, seen.all())
 	assert.Contains(t, seen.all()[0].Error(), "OTLP export")
+}
+
+func TestHugeAttributeValuesAreCut(t *testing.T) {
+	var out bytes.Buffer
+	seen := &errorsSeen{}
+	cfg := baseConfig(&out, seen)
+	cfg.Traces.Exporter = "none"
+	sdk, err := Start(context.Background(), cfg)
+	require.NoError(t, err)
+	defer sdk.Shutdown(context.Background())
+	_, span := sdk.Tracer().Start(context.Background(), "op")
+	span.SetAttributes(attribute.String("big", strings.Repeat("x", 1<<20)))
+	ro := span.(interface{ Attributes() []attribute.KeyValue })
+	assert.Len(t, ro.Attributes()[0].Value.AsString(), 8192)
+	span.End()
 }

@@ -64,7 +64,17 @@ func (s *SDK) startTracing(ctx context.Context) error {
 		errs = append(errs, err)
 	}
 
+	limits := sdktrace.SpanLimits{
+		AttributeValueLengthLimit:   cfg.Traces.MaxAttributeLength,
+		AttributeValueDepthLimit:    sdktrace.DefaultAttributeValueDepthLimit,
+		AttributeCountLimit:         sdktrace.DefaultAttributeCountLimit,
+		EventCountLimit:             sdktrace.DefaultEventCountLimit,
+		LinkCountLimit:              sdktrace.DefaultLinkCountLimit,
+		AttributePerEventCountLimit: sdktrace.DefaultAttributePerEventCountLimit,
+		AttributePerLinkCountLimit:  sdktrace.DefaultAttributePerLinkCountLimit,
+	}
 	opts := []sdktrace.TracerProviderOption{
+		sdktrace.WithRawSpanLimits(limits),
 		sdktrace.WithResource(res),
 		sdktrace.WithIDGenerator(tracing.NewIDGenerator()),
 		sdktrace.WithSampler(sampler),

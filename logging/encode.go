@@ -160,10 +160,8 @@ func (c *config) appendAttr(buf []byte, a slog.Attr, depth int) []byte {
 		return buf // the zero Attr
 	}
 	buf = appendKey(buf, a.Key)
-	if v.Kind() == slog.KindAny {
-		if red, ok := c.redact.value(v.Any(), depth); ok {
-			return appendAny(buf, red)
-		}
+	if v.Kind() == slog.KindAny && c.redact != nil {
+		return appendAny(buf, c.redact.any(v.Any(), depth))
 	}
 	return appendValue(buf, v)
 }

@@ -1,9 +1,63 @@
 package logging
 
 import (
+	"bytes"
+	"encoding/json"
 	"net/http"
 	"net/url"
+	"reflect"
 )
+
+// any returns x, or a redacted copy of it when it holds secrets: maps are
+// walked directly ([redactor.value]); structs and other composite values are
+// marshalled to JSON, their object keys checked at any depth, and the
+// redacted tree returned in their place. Scalars, errors and values without
+// secrets come back unchanged (and uncopied).
+func (r *redactor) any(x any, depth int) any {
+	if r == nil {
+		return x
+	}
+	if red, ok := r.value(x, depth); ok {
+		return red
+	}
+	switch x.(type) {
+	case nil, error, []byte, string, json.Marshaler:
+		return x
+	}
+	switch reflect.ValueOf(x).Kind() {
+	case reflect.Struct, reflect.Pointer, reflect.Map, reflect.Slice, reflect.Array, reflect.Interface:
+	default:
+		return x
+	}
+	b, err := json.Marshal(x)
+	if err != nil || !bytes.ContainsAny(b, "{") {
+		return x // appendAny reports the error / no object keys to redact
+	}
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.UseNumber()
+	var tree any
+	if dec.Decode(&tree) != nil {
+		return x
+	}
+	if red, ok := r.value(tree, depth); ok {
+		return red
+	}
+	return x
+}
+
+// sameValue reports whether a and b are the same value without comparing
+// uncomparable types (maps, slices) by content.
+func sameValue(a, b any) bool {
+	ta, tb := reflect.TypeOf(a), reflect.TypeOf(b)
+	if ta != tb {
+		return false
+	}
+	if ta == nil || ta.Comparable() {
+		defer func() { _ = recover() }() // interface fields may hold uncomparable values
+		return a == b
+	}
+	return false
+}
 
 // value returns a copy of x with the entries under redacted keys masked,
 // for the map types that carry secrets in practice (http.Header, url.Values,
@@ -33,6 +87,17 @@ func (r *redactor) value(x any, depth int) (any, bool) {
 			out[k] = v
 		}
 		return out, true
+	case []any:
+		var out []any
+		for i, v := range m {
+			if rv, ok := r.value(v, depth+1); ok {
+				if out == nil {
+					out = append([]any(nil), m...)
+				}
+				out[i] = rv
+			}
+		}
+		return out, out != nil
 	case map[string]any:
 		var out map[string]any
 		for k, v := range m {

@@ -48,3 +48,32 @@ func TestRedactionInsideMapsAndURLErrors(t *testing.T) {
 	assert.Equal(t, "Bearer sekrit-1", hdr.Get("Authorization"))
 	assert.Equal(t, "sekrit-3", m["password"])
 }
+
+func TestRedactionInsideStructs(t *testing.T) {
+	type creds struct {
+		User     string `json:"user"`
+		Password string `json:"password"`
+		Nested   struct {
+			APIKey string `json:"api_key"`
+		} `json:"nested"`
+		List []map[string]string `json:"list"`
+	}
+	c := creds{User: "bob", Password: "sekrit-7"}
+	c.Nested.APIKey = "sekrit-8"
+	c.List = []map[string]string{{"token": "sekrit-9"}}
+	for name, mk := range map[string]func(*bytes.Buffer) slog.Handler{
+		"handler": func(b *bytes.Buffer) slog.Handler { return NewHandler(b, nil) },
+		"wrap":    func(b *bytes.Buffer) slog.Handler { return Wrap(slog.NewJSONHandler(b, nil), nil) },
+	} {
+		t.Run(name, func(t *testing.T) {
+			var buf bytes.Buffer
+			slog.New(mk(&buf)).Info("login", "account", c, "ptr", &c, "n", 42)
+			out := buf.String()
+			for _, secret := range []string{"sekrit-7", "sekrit-8", "sekrit-9"} {
+				assert.NotContains(t, out, secret)
+			}
+			assert.Contains(t, out, "bob")
+			assert.Contains(t, out, `"n":42`)
+		})
+	}
+}

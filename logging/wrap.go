@@ -179,7 +179,8 @@ func (c *config) redactOne(a slog.Attr, depth int) (slog.Attr, bool) {
 	}
 	k := a.Value.Kind()
 	if k == slog.KindAny {
-		if red, ok := c.redact.value(a.Value.Any(), depth); ok {
+		x := a.Value.Any()
+		if red := c.redact.any(x, depth); !sameValue(red, x) {
 			return slog.Any(a.Key, red), true
 		}
 		return a, false

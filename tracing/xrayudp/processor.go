@@ -64,8 +64,10 @@ type Processor struct {
 
 	mu      sync.Mutex
 	pending []sdktrace.ReadOnlySpan // cap = queue size; guarded by mu
-	closed  bool                    // guarded by mu
-	spare   []sdktrace.ReadOnlySpan // the other buffer; owned by the goroutine
+	// inFlight is the size of the batch the goroutine is sending; guarded by mu.
+	inFlight int
+	closed   bool                    // guarded by mu
+	spare    []sdktrace.ReadOnlySpan // the other buffer; owned by the goroutine
 
 	wake     chan struct{} // capacity 1: "spans are waiting"
 	flushReq chan chan struct{}
@@ -137,7 +139,9 @@ func (p *Processor) OnEnd(s sdktrace.ReadOnlySpan) {
 		return
 	}
 	n := len(p.pending)
-	if n == cap(p.pending) {
+	// The bound covers the batch being sent too: waiting + in flight never
+	// exceeds QueueSize, so memory stays at QueueSize spans.
+	if n+p.inFlight >= cap(p.pending) {
 		p.mu.Unlock()
 		p.drop()
 		return
@@ -224,6 +228,7 @@ func (p *Processor) sendQueued() bool {
 	p.mu.Lock()
 	batch := p.pending
 	p.pending = p.spare[:0]
+	p.inFlight = len(batch)
 	p.mu.Unlock()
 	if len(batch) == 0 {
 		p.spare = batch
@@ -232,6 +237,9 @@ func (p *Processor) sendQueued() bool {
 	p.bat.send(batch)
 	clear(batch) // let the spans be collected
 	p.spare = batch[:0]
+	p.mu.Lock()
+	p.inFlight = 0
+	p.mu.Unlock()
 	return true
 }
 
