@@ -1,16 +1,13 @@
 package reliability
 
 import (
-	"net"
-	"net/http"
+	"github.com/o11y-go/o11y/internal/testproc"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"runtime"
-	"strings"
 	"sync"
 	"testing"
-	"time"
 )
 
 // The examples' own end-to-end helpers live under examples/internal and
@@ -53,90 +50,16 @@ func buildOrders(t testing.TB) string {
 
 // proc is a running child process with captured output.
 type proc struct {
-	cmd     *exec.Cmd
-	baseURL string
-	stdout  *lineBuf
-	stderr  *lineBuf
-	exited  chan struct{}
-	err     error
-}
-
-func freePort(t testing.TB) string {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	_, p, _ := net.SplitHostPort(ln.Addr().String())
-	return p
+	*testproc.Process
+	stdout *lineBuf
+	stderr *lineBuf
 }
 
 // startProc runs bin with a clean telemetry environment plus env and waits
 // for /healthz.
 func startProc(t testing.TB, bin string, env map[string]string) *proc {
 	t.Helper()
-	port := freePort(t)
-	cmd := exec.Command(bin)
-	for _, kv := range os.Environ() {
-		k, _, _ := strings.Cut(kv, "=")
-		if strings.HasPrefix(k, "OTEL_") || strings.HasPrefix(k, "AWS_") || strings.HasPrefix(k, "O11Y_") ||
-			strings.HasPrefix(k, "ECS_") || k == "PORT" || k == "DOWNSTREAM_URL" {
-			continue
-		}
-		cmd.Env = append(cmd.Env, kv)
-	}
-	cmd.Env = append(cmd.Env, "PORT="+port)
-	for k, v := range env {
-		cmd.Env = append(cmd.Env, k+"="+v)
-	}
-	p := &proc{cmd: cmd, baseURL: "http://127.0.0.1:" + port, stdout: &lineBuf{}, stderr: &lineBuf{}, exited: make(chan struct{})}
-	cmd.Stdout, cmd.Stderr = p.stdout, p.stderr
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	go func() { p.err = cmd.Wait(); close(p.exited) }()
-	t.Cleanup(func() {
-		select {
-		case <-p.exited:
-		default:
-			_ = cmd.Process.Kill()
-			<-p.exited
-		}
-	})
-	c := &http.Client{Timeout: time.Second}
-	deadline := time.Now().Add(20 * time.Second)
-	for {
-		resp, err := c.Get(p.baseURL + "/healthz")
-		if err == nil {
-			resp.Body.Close()
-			if resp.StatusCode == http.StatusOK {
-				c.CloseIdleConnections()
-				return p
-			}
-		}
-		select {
-		case <-p.exited:
-			t.Fatalf("service exited during start-up: %v\nstdout:\n%s\nstderr:\n%s", p.err, p.stdout.Bytes(), p.stderr.Bytes())
-		default:
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("service did not become healthy\nstderr:\n%s", p.stderr.Bytes())
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-}
-
-// wait waits up to timeout for the exit and returns the exit code (-1 on
-// timeout, after killing the process) and how long it took.
-func (p *proc) wait(timeout time.Duration) (int, time.Duration) {
-	start := time.Now()
-	select {
-	case <-p.exited:
-	case <-time.After(timeout):
-		_ = p.cmd.Process.Kill()
-		<-p.exited
-		return -1, time.Since(start)
-	}
-	return p.cmd.ProcessState.ExitCode(), time.Since(start)
+	p := &proc{stdout: &lineBuf{}, stderr: &lineBuf{}}
+	p.Process = testproc.Start(t, bin, env, "/healthz", p.stdout, p.stderr)
+	return p
 }

@@ -75,10 +75,10 @@ func TestSIGTERMUnderLoad(t *testing.T) {
 				op := "GET /orders/{id}"
 				switch n % 3 {
 				case 0, 1:
-					req, _ = http.NewRequest(http.MethodGet, fmt.Sprintf("%s/orders/%d", p.baseURL, n), nil)
+					req, _ = http.NewRequest(http.MethodGet, fmt.Sprintf("%s/orders/%d", p.BaseURL, n), nil)
 				default:
 					op = "POST /checkout"
-					req, _ = http.NewRequest(http.MethodPost, p.baseURL+"/checkout", strings.NewReader(`{"order_id":"`+id+`"}`))
+					req, _ = http.NewRequest(http.MethodPost, p.BaseURL+"/checkout", strings.NewReader(`{"order_id":"`+id+`"}`))
 					req.Header.Set("Content-Type", "application/json")
 				}
 				req.Header.Set("X-Request-Id", id)
@@ -113,10 +113,10 @@ func TestSIGTERMUnderLoad(t *testing.T) {
 	mu.Unlock()
 	stopped.Store(true)
 	sigAt := time.Now()
-	if err := p.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+	if err := p.Signal(syscall.SIGTERM); err != nil {
 		t.Fatal(err)
 	}
-	code, took := p.wait(10 * time.Second)
+	code, took := p.Wait(10 * time.Second)
 	wg.Wait()
 	d.waitQuiet(200*time.Millisecond, 3*time.Second)
 

@@ -16,8 +16,8 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"github.com/o11y-go/o11y/internal/testproc"
 	"io"
-	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -116,12 +116,9 @@ func Build(t testing.TB, dir string) string {
 
 // Process is a running orders service.
 type Process struct {
-	cmd     *exec.Cmd
-	BaseURL string
-	stdout  *lockedBuffer
-	stderr  *lockedBuffer
-	exited  chan struct{}
-	err     error
+	*testproc.Process // BaseURL, Signal, Wait
+	stdout            *lockedBuffer
+	stderr            *lockedBuffer
 }
 
 type lockedBuffer struct {
@@ -142,98 +139,28 @@ func (b *lockedBuffer) Bytes() []byte {
 }
 
 // FreePort returns a loopback TCP port nobody listens on right now.
-func FreePort(t testing.TB) string {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	_, port, _ := net.SplitHostPort(ln.Addr().String())
-	return port
-}
+func FreePort(t testing.TB) string { return testproc.FreePort(t) }
 
 // Start runs bin with a clean environment (no OTEL_*/AWS_*/O11Y_* from the
 // test's own environment) plus env, and waits until /healthz answers.
 func Start(t testing.TB, bin string, env map[string]string) *Process {
 	t.Helper()
-	port := FreePort(t)
-	cmd := exec.Command(bin)
-	for _, kv := range os.Environ() {
-		k, _, _ := strings.Cut(kv, "=")
-		if strings.HasPrefix(k, "OTEL_") || strings.HasPrefix(k, "AWS_") || strings.HasPrefix(k, "O11Y_") ||
-			strings.HasPrefix(k, "ECS_") || k == "PORT" || k == "DOWNSTREAM_URL" {
-			continue
-		}
-		cmd.Env = append(cmd.Env, kv)
-	}
-	cmd.Env = append(cmd.Env, "PORT="+port)
-	for k, v := range env {
-		cmd.Env = append(cmd.Env, k+"="+v)
-	}
-	p := &Process{cmd: cmd, BaseURL: "http://127.0.0.1:" + port, stdout: &lockedBuffer{}, stderr: &lockedBuffer{}, exited: make(chan struct{})}
-	cmd.Stdout, cmd.Stderr = p.stdout, p.stderr
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	go func() { p.err = cmd.Wait(); close(p.exited) }()
-	t.Cleanup(func() {
-		select {
-		case <-p.exited:
-		default:
-			_ = cmd.Process.Kill()
-			<-p.exited
-		}
-	})
-	deadline := time.Now().Add(15 * time.Second)
-	for {
-		resp, err := http.Get(p.BaseURL + orders.HealthPath)
-		if err == nil {
-			resp.Body.Close()
-			if resp.StatusCode == http.StatusOK {
-				return p
-			}
-		}
-		select {
-		case <-p.exited:
-			t.Fatalf("service exited during start-up: %v\nstdout:\n%s\nstderr:\n%s", p.err, p.stdout.Bytes(), p.stderr.Bytes())
-		default:
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("service did not become healthy\nstdout:\n%s\nstderr:\n%s", p.stdout.Bytes(), p.stderr.Bytes())
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+	p := &Process{stdout: &lockedBuffer{}, stderr: &lockedBuffer{}}
+	p.Process = testproc.Start(t, bin, env, orders.HealthPath, p.stdout, p.stderr)
+	return p
 }
 
 // Probe runs the binary in -healthcheck mode against the process's port
 // and returns its exit code.
 func (p *Process) Probe(t testing.TB) int {
 	t.Helper()
-	cmd := exec.Command(p.cmd.Path, "-healthcheck")
-	cmd.Env = p.cmd.Env
+	cmd := exec.Command(p.Cmd.Path, "-healthcheck")
+	cmd.Env = p.Cmd.Env
 	err := cmd.Run()
 	if err != nil && cmd.ProcessState == nil {
 		t.Fatalf("healthcheck: %v", err)
 	}
 	return cmd.ProcessState.ExitCode()
-}
-
-// Signal sends sig to the process.
-func (p *Process) Signal(sig os.Signal) error { return p.cmd.Process.Signal(sig) }
-
-// Wait waits up to timeout for the process to exit and returns its exit
-// code (-1 on timeout, after killing it).
-func (p *Process) Wait(timeout time.Duration) (int, time.Duration) {
-	start := time.Now()
-	select {
-	case <-p.exited:
-	case <-time.After(timeout):
-		_ = p.cmd.Process.Kill()
-		<-p.exited
-		return -1, time.Since(start)
-	}
-	return p.cmd.ProcessState.ExitCode(), time.Since(start)
 }
 
 // Stdout and Stderr return what the process wrote so far.
