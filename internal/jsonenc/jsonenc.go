@@ -151,16 +151,56 @@ func AppendEpochSeconds(dst []byte, unixNano int64) []byte {
 	if unixNano < 0 {
 		unixNano = 0
 	}
-	sec := unixNano / 1e9
-	micro := (unixNano % 1e9) / 1e3
-	dst = strconv.AppendInt(dst, sec, 10)
-	dst = append(dst, '.')
-	var buf [6]byte
-	for i := 5; i >= 0; i-- {
-		buf[i] = byte('0' + micro%10)
-		micro /= 10
+	sec := uint64(unixNano) / 1e9
+	micro := uint32(uint64(unixNano) % 1e9 / 1e3)
+	if sec < 1e9 || sec >= 1e10 {
+		// Not ten digits (before 2001-09-09): the general form.
+		dst = strconv.AppendUint(dst, sec, 10)
+		dst = append(dst, '.', '0', '0', '0', '0', '0', '0')
+		put6(dst[len(dst)-6:], micro)
+		return dst
 	}
-	return append(dst, buf[:]...)
+	// Ten-digit seconds, the only case in practice: fixed width, written two
+	// digits at a time.
+	n := len(dst)
+	dst = append(dst, "0000000000.000000"...)
+	b := dst[n : n+17 : n+17]
+	lo := uint32(sec % 1e8)
+	put2(b[0:2], uint32(sec/1e8))
+	put2(b[2:4], lo/1e6)
+	put2(b[4:6], lo/1e4%100)
+	put2(b[6:8], lo/100%100)
+	put2(b[8:10], lo%100)
+	put2(b[11:13], micro/1e4)
+	put2(b[13:15], micro/100%100)
+	put2(b[15:17], micro%100)
+	return dst
+}
+
+// digitPairs holds "00" through "99".
+const digitPairs = "00010203040506070809" +
+	"10111213141516171819" +
+	"20212223242526272829" +
+	"30313233343536373839" +
+	"40414243444546474849" +
+	"50515253545556575859" +
+	"60616263646566676869" +
+	"70717273747576777879" +
+	"80818283848586878889" +
+	"90919293949596979899"
+
+// put2 writes v (< 100) as two digits into b[0:2].
+func put2(b []byte, v uint32) {
+	_ = b[1]
+	b[0], b[1] = digitPairs[2*v], digitPairs[2*v+1]
+}
+
+// put6 writes v (< 1e6) as six digits into b[0:6].
+func put6(b []byte, v uint32) {
+	_ = b[5]
+	put2(b[0:2], v/1e4)
+	put2(b[2:4], v/100%100)
+	put2(b[4:6], v%100)
 }
 
 // AppendHex appends b as lowercase hex.

@@ -2,7 +2,9 @@ package jsonenc
 
 import (
 	"encoding/json"
+	"fmt"
 	"math"
+	"math/rand/v2"
 	"strings"
 	"testing"
 	"unicode/utf8"
@@ -59,6 +61,35 @@ func TestAppendEpochSeconds(t *testing.T) {
 	assert.Equal(t, "1480615200.010000", string(AppendEpochSeconds(nil, 1480615200_010_000_000)))
 	assert.Equal(t, "1764094880.123456", string(AppendEpochSeconds(nil, 1764094880_123_456_789)))
 	assert.Equal(t, "0.000000", string(AppendEpochSeconds(nil, -5)))
+}
+
+// TestAppendEpochSecondsMatchesReference checks the fixed-width fast path
+// against a plain strconv/fmt formulation, across the ten-digit boundaries.
+func TestAppendEpochSecondsMatchesReference(t *testing.T) {
+	ref := func(ns int64) string {
+		if ns < 0 {
+			ns = 0
+		}
+		return fmt.Sprintf("%d.%06d", ns/1e9, ns%1e9/1e3)
+	}
+	vals := []int64{0, 1, 999, 1000, 999_999_999, 1e9, 1e9 + 1e3,
+		999_999_999_999_999_999, 1_000_000_000_000_000_000, 1_000_000_000_000_000_001,
+		9_223_372_036_000_000_000, 9_223_372_035_999_999_999, 1795626000_123456_000,
+		1795626000_187654_999, math.MaxInt64, -1, math.MinInt64}
+	r := rand.New(rand.NewPCG(1, 2))
+	for range 20000 {
+		vals = append(vals, r.Int64N(math.MaxInt64), 1e18+r.Int64N(9e18), r.Int64N(2e18))
+	}
+	buf := []byte("x")
+	for _, ns := range vals {
+		want := ref(ns)
+		if got := string(AppendEpochSeconds(nil, ns)); got != want {
+			t.Fatalf("AppendEpochSeconds(%d) = %q, want %q", ns, got, want)
+		}
+		if got := string(AppendEpochSeconds(buf[:1], ns)); got != "x"+want {
+			t.Fatalf("AppendEpochSeconds(x, %d) = %q, want %q", ns, got, "x"+want)
+		}
+	}
 }
 
 func TestAppendKeyAndScalars(t *testing.T) {

@@ -14,7 +14,7 @@ import (
 // appendCause writes cause.exceptions from "exception" span events (with Go
 // stack frames when stacks is true), or one exception carrying the status
 // description when the span failed without recording an exception.
-func (e *Encoder) appendCause(dst []byte, s sdktrace.ReadOnlySpan, kind trace.SpanKind, stacks bool) []byte {
+func (e *Encoder) appendCause(dst []byte, s sdktrace.ReadOnlySpan, st *sdktrace.Status, kind trace.SpanKind, stacks bool) []byte {
 	remote := kind == trace.SpanKindClient || kind == trace.SpanKindProducer
 	n := 0
 	for _, ev := range s.Events() {
@@ -42,7 +42,6 @@ func (e *Encoder) appendCause(dst []byte, s sdktrace.ReadOnlySpan, kind trace.Sp
 		n++
 	}
 	if n == 0 {
-		st := s.Status()
 		if st.Code != codes.Error || st.Description == "" {
 			return dst
 		}

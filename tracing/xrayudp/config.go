@@ -54,7 +54,8 @@ type Encoder struct {
 	cfg     Config
 	indexed map[string]struct{}
 
-	cache   sync.Map // *resource.Resource -> *resInfo
+	cache   sync.Map                // *resource.Resource -> *resInfo
+	last    atomic.Pointer[resInfo] // most recently used cached entry
 	ncached atomic.Int32
 	trimmed atomic.Uint64
 
@@ -86,14 +87,25 @@ func (e *Encoder) Trimmed() uint64 {
 }
 
 // resourceInfo returns the cached per-resource precomputation.
+// Processes usually have one resource, so the last entry used is checked
+// before the map.
 func (e *Encoder) resourceInfo(r *resource.Resource) *resInfo {
+	if ri := e.last.Load(); ri != nil && ri.res == r {
+		return ri
+	}
 	if v, ok := e.cache.Load(r); ok {
-		return v.(*resInfo)
+		ri := v.(*resInfo)
+		e.last.Store(ri)
+		return ri
 	}
 	ri := e.buildResInfo(r)
+	ri.res = r
 	if e.ncached.Load() < maxCachedResources {
-		if _, loaded := e.cache.LoadOrStore(r, ri); !loaded {
+		if v, loaded := e.cache.LoadOrStore(r, ri); !loaded {
 			e.ncached.Add(1)
+			e.last.Store(ri)
+		} else {
+			ri = v.(*resInfo)
 		}
 	}
 	return ri

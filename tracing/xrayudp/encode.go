@@ -3,9 +3,9 @@ package xrayudp
 import (
 	"encoding/binary"
 	"math/rand/v2"
+	"strconv"
 
 	"github.com/o11y-go/o11y/internal/jsonenc"
-	"github.com/o11y-go/o11y/internal/xrayid"
 	"go.opentelemetry.io/otel/codes"
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 	"go.opentelemetry.io/otel/trace"
@@ -44,8 +44,9 @@ func (e *Encoder) AppendSegment(dst []byte, span sdktrace.ReadOnlySpan) []byte {
 	}
 	var v view
 	v.init(span.Attributes())
+	v.kind = span.SpanKind()
 	mode := modeNormal
-	if v.localRootSplit(span.SpanKind()) {
+	if v.localRootSplit(v.kind) {
 		mode = modeLocalRootSub
 	}
 	return e.appendSized(dst, span, &v, mode)
@@ -67,7 +68,8 @@ func (e *Encoder) AppendLocalRootSegment(dst []byte, span sdktrace.ReadOnlySpan)
 	}
 	var v view
 	v.init(span.Attributes())
-	if !v.localRootSplit(span.SpanKind()) {
+	v.kind = span.SpanKind()
+	if !v.localRootSplit(v.kind) {
 		return dst, false
 	}
 	return e.appendSized(dst, span, &v, modeLocalRootSeg), true
@@ -134,7 +136,7 @@ func (e *Encoder) newExceptionID() uint64 {
 
 func (e *Encoder) appendDoc(dst []byte, s sdktrace.ReadOnlySpan, v *view, ri *resInfo, lvl int, mode docMode) []byte {
 	docStart := len(dst)
-	sc, parent, kind := s.SpanContext(), s.Parent(), s.SpanKind()
+	sc, parent, kind := s.SpanContext(), s.Parent(), v.kind
 	id, parentID, hasParent := sc.SpanID(), parent.SpanID(), parent.IsValid()
 	isSeg := kind == trace.SpanKindServer || kind == trace.SpanKindConsumer || !hasParent
 	switch mode {
@@ -152,16 +154,7 @@ func (e *Encoder) appendDoc(dst []byte, s sdktrace.ReadOnlySpan, v *view, ri *re
 	} else {
 		dst = appendSubsegmentName(dst, s, v, kind, awsAPI)
 	}
-	dst = append(dst, `,"id":"`...)
-	dst = xrayid.AppendSpanID(dst, id)
-	dst = append(dst, `","trace_id":"`...)
-	dst = xrayid.AppendTraceID(dst, sc.TraceID())
-	dst = append(dst, '"')
-	if hasParent {
-		dst = append(dst, `,"parent_id":"`...)
-		dst = xrayid.AppendSpanID(dst, parentID)
-		dst = append(dst, '"')
-	}
+	dst = appendIDs(dst, id, sc.TraceID(), parentID, hasParent)
 	if !isSeg {
 		dst = append(dst, `,"type":"subsegment"`...)
 		if ns := namespace(kind, v, awsAPI); ns != "" {
@@ -171,14 +164,12 @@ func (e *Encoder) appendDoc(dst []byte, s sdktrace.ReadOnlySpan, v *view, ri *re
 		}
 	}
 	startNS := s.StartTime().UnixNano()
-	endNS := s.EndTime().UnixNano()
-	if s.EndTime().IsZero() || endNS < startNS {
+	end := s.EndTime()
+	endNS := end.UnixNano()
+	if end.IsZero() || endNS < startNS {
 		endNS = startNS
 	}
-	dst = append(dst, `,"start_time":`...)
-	dst = jsonenc.AppendEpochSeconds(dst, startNS)
-	dst = append(dst, `,"end_time":`...)
-	dst = jsonenc.AppendEpochSeconds(dst, endNS)
+	dst = appendTimes(dst, startNS, endNS)
 
 	if isSeg {
 		if ri.origin != "" {
@@ -196,13 +187,9 @@ func (e *Encoder) appendDoc(dst []byte, s sdktrace.ReadOnlySpan, v *view, ri *re
 		}
 	}
 
-	fault, errFlag, throttle := flags(s, v)
-	dst = append(dst, `,"fault":`...)
-	dst = jsonenc.AppendBool(dst, fault)
-	dst = append(dst, `,"error":`...)
-	dst = jsonenc.AppendBool(dst, errFlag)
-	dst = append(dst, `,"throttle":`...)
-	dst = jsonenc.AppendBool(dst, throttle)
+	status := s.Status()
+	fault, errFlag, throttle := flags(&status, v)
+	dst = append(dst, flagsJSON[b2i(fault)<<2|b2i(errFlag)<<1|b2i(throttle)]...)
 
 	if !full {
 		dst = appendAWS(dst, nil, ri, true, false)
@@ -223,7 +210,7 @@ func (e *Encoder) appendDoc(dst []byte, s sdktrace.ReadOnlySpan, v *view, ri *re
 		dst = appendSQL(dst, v)
 	}
 	if lvl < lvlMinimal {
-		dst = e.appendCause(dst, s, kind, ri.goStacks && lvl < lvlNoStacks)
+		dst = e.appendCause(dst, s, &status, kind, ri.goStacks && lvl < lvlNoStacks)
 		dst = e.appendAnnotations(dst, v)
 		dst = appendLinks(dst, s.Links())
 	}
@@ -249,7 +236,7 @@ func namespace(kind trace.SpanKind, v *view, awsAPI bool) string {
 
 // flags derives fault/error/throttle: from the HTTP status when it is 4xx or
 // 5xx, else from the gRPC status code, else from the span status.
-func flags(s sdktrace.ReadOnlySpan, v *view) (fault, errFlag, throttle bool) {
+func flags(st *sdktrace.Status, v *view) (fault, errFlag, throttle bool) {
 	if code, ok := v.num(sStatus); ok && code >= 400 && code <= 599 {
 		if code < 500 {
 			return false, true, code == 429
@@ -268,5 +255,113 @@ func flags(s sdktrace.ReadOnlySpan, v *view) (fault, errFlag, throttle bool) {
 			return true, false, false
 		}
 	}
-	return s.Status().Code == codes.Error, false, false
+	return st.Code == codes.Error, false, false
+}
+
+// idsTemplate is the fixed-width run of a document after its name: span id,
+// X-Ray trace id and parent id, with the hex digits filled in by appendIDs
+// (the same text xrayid.AppendSpanID and xrayid.AppendTraceID produce).
+const (
+	idsTemplate    = `,"id":"0000000000000000","trace_id":"1-00000000-000000000000000000000000","parent_id":"0000000000000000"`
+	idsNoParentLen = len(`,"id":"0000000000000000","trace_id":"1-00000000-000000000000000000000000"`)
+	idsIDOff       = len(`,"id":"`)
+	idsTraceOff    = len(`,"id":"0000000000000000","trace_id":"1-`)
+	idsParentOff   = len(`,"id":"0000000000000000","trace_id":"1-00000000-000000000000000000000000","parent_id":"`)
+)
+
+// appendIDs appends `,"id":"…","trace_id":"…"` and, with hasParent,
+// `,"parent_id":"…"`, writing the digits in place.
+func appendIDs(dst []byte, id trace.SpanID, tid trace.TraceID, parentID trace.SpanID, hasParent bool) []byte {
+	n := len(dst)
+	dst = append(dst, idsTemplate...)
+	b := dst[n : n+len(idsTemplate)]
+	putHex4(b[idsIDOff:], id[0:4])
+	putHex4(b[idsIDOff+8:], id[4:8])
+	putHex4(b[idsTraceOff:], tid[0:4])
+	for i := 0; i < 3; i++ {
+		putHex4(b[idsTraceOff+9+8*i:], tid[4+4*i:8+4*i])
+	}
+	if !hasParent {
+		return dst[:n+idsNoParentLen]
+	}
+	putHex4(b[idsParentOff:], parentID[0:4])
+	putHex4(b[idsParentOff+8:], parentID[4:8])
+	return dst
+}
+
+// putHex4 writes the four bytes of src as eight lowercase hex digits into
+// out[:8], all at once: each byte is spread into a 16-bit lane, split into
+// its two nibbles, and each nibble n becomes '0'+n, plus 39 ('a'-'0'-10)
+// when n >= 10.
+func putHex4(out []byte, src []byte) {
+	x := uint64(binary.LittleEndian.Uint32(src))
+	x = (x | x<<16) & 0x0000ffff0000ffff
+	x = (x | x<<8) & 0x00ff00ff00ff00ff
+	x = (x>>4)&0x000f000f000f000f | (x&0x000f000f000f000f)<<8 // high nibble first
+	ge10 := (x + 0x0606060606060606) >> 4 & 0x0101010101010101
+	binary.LittleEndian.PutUint64(out, x+0x3030303030303030+ge10*39)
+}
+
+// flagsJSON[fault<<2|error<<1|throttle] is the flags' JSON.
+var flagsJSON = func() (t [8]string) {
+	for i := range t {
+		t[i] = `,"fault":` + strconv.FormatBool(i&4 != 0) + `,"error":` + strconv.FormatBool(i&2 != 0) +
+			`,"throttle":` + strconv.FormatBool(i&1 != 0)
+	}
+	return t
+}()
+
+func b2i(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+// timesTemplate is `,"start_time":…,"end_time":…` for ten-digit seconds.
+const (
+	timesTemplate = `,"start_time":0000000000.000000,"end_time":0000000000.000000`
+	timesStartOff = len(`,"start_time":`)
+	timesEndOff   = len(`,"start_time":0000000000.000000,"end_time":`)
+)
+
+// appendTimes appends start_time and end_time (endNS >= startNS) as
+// jsonenc.AppendEpochSeconds writes them; when both have ten-digit
+// seconds (2001 onwards: every real span), in one fixed-width piece.
+func appendTimes(dst []byte, startNS, endNS int64) []byte {
+	if startNS < 1e18 || endNS < startNS {
+		dst = append(dst, `,"start_time":`...)
+		dst = jsonenc.AppendEpochSeconds(dst, startNS)
+		dst = append(dst, `,"end_time":`...)
+		return jsonenc.AppendEpochSeconds(dst, endNS)
+	}
+	// 1e18 <= startNS <= endNS <= MaxInt64: seconds from 1e9 to 9223372036.
+	n := len(dst)
+	dst = append(dst, timesTemplate...)
+	b := dst[n : n+len(timesTemplate)]
+	putEpoch(b[timesStartOff:], uint64(startNS))
+	putEpoch(b[timesEndOff:], uint64(endNS))
+	return dst
+}
+
+// putEpoch writes ns (seconds with ten digits) as "ssssssssss" and the six
+// microsecond digits around the '.' already at b[10].
+func putEpoch(b []byte, ns uint64) {
+	b = b[:17]
+	sec, micro := ns/1e9, uint32(ns%1e9/1e3)
+	lo := uint32(sec % 1e8)
+	put2(b[0:], uint32(sec/1e8))
+	put2(b[2:], lo/1e6)
+	put2(b[4:], lo/1e4%100)
+	put2(b[6:], lo/100%100)
+	put2(b[8:], lo%100)
+	put2(b[11:], micro/1e4)
+	put2(b[13:], micro/100%100)
+	put2(b[15:], micro%100)
+}
+
+// put2 writes v (< 100) as two digits into b[0:2].
+func put2(b []byte, v uint32) {
+	b = b[:2]
+	b[0], b[1] = digitPairs[2*v], digitPairs[2*v+1]
 }

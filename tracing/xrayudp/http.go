@@ -11,45 +11,41 @@ import (
 
 func appendHTTP(dst []byte, v *view, kind trace.SpanKind, isSeg bool) []byte {
 	dst = append(dst, `,"http":{"request":{`...)
-	n := 0
-	field := func(key string) {
-		dst = appendConstKey(dst, key, n > 0)
-		n++
-	}
+	comma := false // a request member has been written
 	if m := v.str(sMethod); m != "" {
-		field("method")
+		dst = append(dst, `"method":`...)
 		dst = appendStr(dst, m, maxStringBytes, "")
+		comma = true
 	}
 	if u := v.str(sURLFull); u != "" {
-		field("url")
+		dst = appendKeyRaw(dst, `,"url":`, comma)
 		dst = appendStr(dst, u, maxStringBytes, "")
+		comma = true
 	} else if host := urlHost(v, kind, isSeg); host != "" {
-		field("url")
+		dst = appendKeyRaw(dst, `,"url":`, comma)
 		dst = appendURL(dst, v, host, kind, isSeg)
+		comma = true
 	}
 	if ua := v.str(sUserAgent); ua != "" {
-		field("user_agent")
+		dst = appendKeyRaw(dst, `,"user_agent":`, comma)
 		dst = appendStr(dst, ua, maxStringBytes, "")
+		comma = true
 	}
 	if isSeg {
-		client := v.str(sClientAddr)
-		if _, err := netip.ParseAddr(client); client != "" && err == nil {
-			field("client_ip")
+		if client := v.str(sClientAddr); isIPAddr(client) {
+			dst = appendKeyRaw(dst, `,"client_ip":`, comma)
 			dst = appendStr(dst, client, 0, "")
-			if peer := v.str(sPeerAddr); peer == "" || peer != client {
-				field("x_forwarded_for")
-				dst = append(dst, "true"...)
+			if peer := v.str(sPeerAddr); peer != client {
+				dst = append(dst, `,"x_forwarded_for":true`...)
 			}
-		} else if peer := v.str(sPeerAddr); peer != "" {
-			if _, err := netip.ParseAddr(peer); err == nil {
-				field("client_ip")
-				dst = appendStr(dst, peer, 0, "")
-			}
+		} else if peer := v.str(sPeerAddr); isIPAddr(peer) {
+			dst = appendKeyRaw(dst, `,"client_ip":`, comma)
+			dst = appendStr(dst, peer, 0, "")
 		}
 	} else if kind == trace.SpanKindClient {
 		// Our client spans always carry the injected trace header; the
 		// callee's segment will name this subsegment as its parent.
-		field("traced")
+		dst = appendKeyRaw(dst, `,"traced":`, comma)
 		dst = append(dst, "true"...)
 	}
 	dst = append(dst, '}')
@@ -59,35 +55,110 @@ func appendHTTP(dst []byte, v *view, kind trace.SpanKind, isSeg bool) []byte {
 		dst = append(dst, `,"response":{`...)
 		if hasStatus {
 			dst = append(dst, `"status":`...)
-			dst = jsonenc.AppendInt(dst, status)
+			dst = appendInt(dst, status)
 		}
 		if hasLength {
 			if hasStatus {
 				dst = append(dst, ',')
 			}
 			dst = append(dst, `"content_length":`...)
-			dst = jsonenc.AppendInt(dst, length)
+			dst = appendInt(dst, length)
 		}
 		dst = append(dst, '}')
 	}
 	return append(dst, '}')
 }
 
+// isIPAddr reports whether s parses as an IP address (netip.ParseAddr).
+// Dotted-quad IPv4, the usual case, is checked without the parser.
+func isIPAddr(s string) bool {
+	if isDottedQuad(s) {
+		return true
+	}
+	if s == "" {
+		return false
+	}
+	_, err := netip.ParseAddr(s)
+	return err == nil
+}
+
+// isDottedQuad reports whether s is four decimal fields 0–255 separated by
+// dots, without leading zeros: a subset of what netip.ParseAddr accepts.
+func isDottedQuad(s string) bool {
+	if len(s) < 7 || len(s) > 15 {
+		return false
+	}
+	fields, val, digits := 0, 0, 0
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c == '.' {
+			if digits == 0 || fields == 3 {
+				return false
+			}
+			fields++
+			val, digits = 0, 0
+			continue
+		}
+		if c < '0' || c > '9' || (digits == 1 && val == 0) {
+			return false // not a digit, or a leading zero
+		}
+		val = val*10 + int(c-'0')
+		digits++
+		if val > 255 {
+			return false
+		}
+	}
+	return fields == 3 && digits > 0
+}
+
+// appendInt appends n in decimal; small non-negative values (statuses,
+// ports, sizes) skip strconv.
+func appendInt(dst []byte, n int64) []byte {
+	if n >= 0 && n < 10000 {
+		switch {
+		case n < 10:
+			return append(dst, byte('0'+n))
+		case n < 100:
+			return append(dst, digitPairs[2*n], digitPairs[2*n+1])
+		case n < 1000:
+			return append(dst, byte('0'+n/100), digitPairs[2*(n%100)], digitPairs[2*(n%100)+1])
+		}
+		hi, lo := n/100, n%100
+		return append(dst, digitPairs[2*hi], digitPairs[2*hi+1], digitPairs[2*lo], digitPairs[2*lo+1])
+	}
+	return jsonenc.AppendInt(dst, n)
+}
+
+// digitPairs holds "00" through "99".
+const digitPairs = "00010203040506070809" +
+	"10111213141516171819" +
+	"20212223242526272829" +
+	"30313233343536373839" +
+	"40414243444546474849" +
+	"50515253545556575859" +
+	"60616263646566676869" +
+	"70717273747576777879" +
+	"80818283848586878889" +
+	"90919293949596979899"
+
 // urlHost picks the host for URL assembly: the server's own name on
 // segments, the peer's on client subsegments.
 func urlHost(v *view, kind trace.SpanKind, isSeg bool) string {
-	var order []slot
+	if h := v.str(sServerAddr); h != "" {
+		return h
+	}
 	if isSeg || kind == trace.SpanKindServer {
-		order = []slot{sServerAddr, sHTTPHost, sServerName, sNetHostName, sHostName}
-	} else {
-		order = []slot{sServerAddr, sNetPeerName, sHTTPHost}
-	}
-	for _, s := range order {
-		if h := v.str(s); h != "" {
-			return h
+		for _, s := range [...]slot{sHTTPHost, sServerName, sNetHostName, sHostName} {
+			if h := v.str(s); h != "" {
+				return h
+			}
 		}
+		return ""
 	}
-	return ""
+	if h := v.str(sNetPeerName); h != "" {
+		return h
+	}
+	return v.str(sHTTPHost)
 }
 
 // pieces appends string pieces into a JSON string under a byte budget.
@@ -116,7 +187,8 @@ func (p *pieces) addInt(n int64) {
 	p.dst = append(p.dst, d...)
 }
 
-// appendURL assembles scheme://host[:port]path[?query] from URL pieces.
+// appendURL assembles scheme://host[:port]path[?query] from URL pieces,
+// cutting the input at maxStringBytes.
 func appendURL(dst []byte, v *view, host string, kind trace.SpanKind, isSeg bool) []byte {
 	scheme := v.str(sScheme)
 	if scheme == "" {
@@ -133,7 +205,57 @@ func appendURL(dst []byte, v *view, host string, kind trace.SpanKind, isSeg bool
 	if hasPort && ((scheme == "http" && port == 80) || (scheme == "https" && port == 443) || port <= 0) {
 		hasPort = false
 	}
-	if strings.IndexByte(host, ':') >= 0 && !strings.HasPrefix(host, "[") && strings.Count(host, ":") == 1 {
+	// The part after the authority: sep+rest, then "?"+query if any.
+	var sep, rest, query string
+	if path := v.str(sURLPath); path != "" {
+		if path[0] != '/' {
+			sep = "/"
+		}
+		rest = path
+		query = v.str(sURLQuery)
+	} else if t := v.str(sTarget); t != "" {
+		if t[0] != '/' {
+			sep = "/"
+		}
+		rest = t
+	} else {
+		sep = "/"
+	}
+	if strings.IndexByte(host, ':') < 0 {
+		// Common case: a plain host name. When the whole URL fits the
+		// budget nothing is cut and the pieces are copied as they are.
+		total := len(scheme) + len("://") + len(host) + len(sep) + len(rest)
+		if hasPort {
+			total += 1 + decimalLen(port)
+		}
+		if query != "" {
+			total += 1 + len(query)
+		}
+		if total <= maxStringBytes {
+			switch scheme {
+			case "https":
+				dst = append(dst, `"https://`...)
+			case "http":
+				dst = append(dst, `"http://`...)
+			default:
+				dst = append(dst, '"')
+				dst = appendContents(dst, scheme)
+				dst = append(dst, "://"...)
+			}
+			dst = appendContents(dst, host)
+			if hasPort {
+				dst = append(dst, ':')
+				dst = appendInt(dst, port)
+			}
+			dst = append(dst, sep...)
+			dst = appendContents(dst, rest)
+			if query != "" {
+				dst = append(dst, '?')
+				dst = appendContents(dst, query)
+			}
+			return append(dst, '"')
+		}
+	} else if !strings.HasPrefix(host, "[") && strings.Count(host, ":") == 1 {
 		hasPort = false // http.host may already carry the port
 	}
 	p := pieces{dst: append(dst, '"'), left: maxStringBytes}
@@ -150,22 +272,30 @@ func appendURL(dst []byte, v *view, host string, kind trace.SpanKind, isSeg bool
 		p.add(":")
 		p.addInt(port)
 	}
-	if path := v.str(sURLPath); path != "" {
-		if path[0] != '/' {
-			p.add("/")
-		}
-		p.add(path)
-		if q := v.str(sURLQuery); q != "" {
-			p.add("?")
-			p.add(q)
-		}
-	} else if t := v.str(sTarget); t != "" {
-		if t[0] != '/' {
-			p.add("/")
-		}
-		p.add(t)
-	} else {
-		p.add("/")
+	p.add(sep)
+	p.add(rest)
+	if query != "" {
+		p.add("?")
+		p.add(query)
 	}
 	return append(p.dst, '"')
+}
+
+// decimalLen returns the number of digits of n > 0.
+func decimalLen(n int64) int {
+	d := 1
+	for n >= 10 {
+		n /= 10
+		d++
+	}
+	return d
+}
+
+// appendKeyRaw appends key, a constant of the form `,"name":`, without its
+// leading comma unless comma is true.
+func appendKeyRaw(dst []byte, key string, comma bool) []byte {
+	if !comma {
+		key = key[1:]
+	}
+	return append(dst, key...)
 }

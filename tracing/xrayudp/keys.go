@@ -66,9 +66,12 @@ const (
 	gSQL                 // consumed when the sql block is written
 	gUser                // consumed on segments (user)
 	gHidden              // never written (aws.xray.annotations)
+	nGroups = 8          // a power of two, for view.groups
 )
 
-var slotGroup = [nSlots]group{
+const _ = uint(nGroups - 1 - gHidden)
+
+var slotGroup = [256]group{ // indexed by any slot value without a bounds check
 	sMethod: gHTTP, sURLFull: gHTTP, sScheme: gHTTP, sServerAddr: gHTTP, sServerPort: gHTTP,
 	sURLPath: gHTTP, sURLQuery: gHTTP, sTarget: gHTTP, sHTTPHost: gHTTP, sServerName: gHTTP,
 	sNetHostName: gHTTP, sNetHostPort: gHTTP, sNetPeerName: gHTTP, sNetPeerPort: gHTTP,

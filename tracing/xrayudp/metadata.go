@@ -1,6 +1,7 @@
 package xrayudp
 
 import (
+	"math/bits"
 	"strings"
 
 	"github.com/o11y-go/o11y/internal/jsonenc"
@@ -60,23 +61,35 @@ func appendLinks(dst []byte, links []sdktrace.Link) []byte {
 func appendMetadata(dst []byte, v *view, ri *resInfo, isSeg, hasHTTP, hasSQL bool, docStart int) []byte {
 	mark := len(dst)
 	dst = append(dst, `,"metadata":{"default":{`...)
-	n := 0
-	if isSeg && len(ri.meta) > 0 {
-		dst = append(dst, ri.meta...)
-		n++
+	m := metaWriter{dst: dst, docStart: docStart, skipRes: isSeg && len(ri.meta) > 0}
+	if m.skipRes {
+		m.dst = append(m.dst, ri.meta...)
+		m.n++
 	}
-	written := 0
-	for i, kv := range v.attrs {
-		if written == maxMetaEntries || len(dst)-docStart > metaSoftBudget {
-			break
+	// The first maxTracked attributes: only those of the groups written
+	// here, minus annotations, in order.
+	for w := 0; w*64 < len(v.attrs) && w < len(v.annot); w++ {
+		cand := v.groups[gMeta][w]
+		if !hasHTTP {
+			cand |= v.groups[gHTTP][w]
 		}
-		if i < maxTracked && v.annot[i/64]&(1<<(i%64)) != 0 {
-			continue
+		if !hasSQL {
+			cand |= v.groups[gSQL][w]
 		}
-		if isSeg && len(ri.meta) > 0 && strings.HasPrefix(string(kv.Key), "otel.resource.") {
-			continue // would collide with a resource entry
+		if !isSeg {
+			cand |= v.groups[gUser][w]
 		}
-		switch slotGroup[v.slotAt(i)] {
+		for cand &^= v.annot[w]; cand != 0; cand &= cand - 1 {
+			if m.full() {
+				return m.finish(mark)
+			}
+			m.add(&v.attrs[w*64+bits.TrailingZeros64(cand)])
+		}
+	}
+	for i := maxTracked; i < len(v.attrs) && !m.full(); i++ {
+		kv := &v.attrs[i]
+		s, _ := classify(string(kv.Key))
+		switch slotGroup[s] {
 		case gHidden, gAWS:
 			continue
 		case gHTTP:
@@ -92,18 +105,48 @@ func appendMetadata(dst []byte, v *view, ri *resInfo, isSeg, hasHTTP, hasSQL boo
 				continue
 			}
 		}
-		var ok bool
-		if dst, ok = appendMetaKey(dst, string(kv.Key), n > 0); !ok {
-			continue
-		}
-		dst = appendValue(dst, kv.Value, 0)
-		n++
-		written++
+		m.add(kv)
 	}
-	if n == 0 {
-		return dst[:mark]
+	return m.finish(mark)
+}
+
+// metaWriter writes the members of metadata.default.
+type metaWriter struct {
+	dst      []byte
+	docStart int
+	n        int  // members written, resource entries included
+	written  int  // span attributes written
+	skipRes  bool // resource entries present: skip span keys that collide
+}
+
+// full reports whether the entry or size bound is reached.
+func (m *metaWriter) full() bool {
+	return m.written == maxMetaEntries || len(m.dst)-m.docStart > metaSoftBudget
+}
+
+func (m *metaWriter) add(kv *attribute.KeyValue) {
+	if m.skipRes && strings.HasPrefix(string(kv.Key), "otel.resource.") {
+		return // would collide with a resource entry
 	}
-	return append(dst, '}', '}')
+	var ok bool
+	if m.dst, ok = appendMetaKey(m.dst, string(kv.Key), m.n > 0); !ok {
+		return
+	}
+	if kv.Value.Type() == attribute.STRING {
+		m.dst = appendStr(m.dst, kv.Value.AsString(), maxMetaValueBytes, "…")
+	} else {
+		m.dst = appendValue(m.dst, kv.Value, 0)
+	}
+	m.n++
+	m.written++
+}
+
+// finish closes the object, or removes it when it is empty.
+func (m *metaWriter) finish(mark int) []byte {
+	if m.n == 0 {
+		return m.dst[:mark]
+	}
+	return append(m.dst, '}', '}')
 }
 
 // appendValue writes an attribute value as JSON, bounded: long strings are

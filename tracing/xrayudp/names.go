@@ -101,7 +101,7 @@ func (e *Encoder) appendSegmentName(dst []byte, s sdktrace.ReadOnlySpan, v *view
 	if e.cfg.SegmentName != "" && ri.segName != nil {
 		return append(dst, ri.segName...)
 	}
-	localRoot = localRoot || s.SpanKind() == trace.SpanKindServer || !parent.IsValid() || parent.IsRemote() ||
+	localRoot = localRoot || v.kind == trace.SpanKindServer || !parent.IsValid() || parent.IsRemote() ||
 		v.str(sAWSSpanKind) == "LOCAL_ROOT"
 	if localRoot {
 		if d, ok := tryName(dst, v.str(sAWSLocalSvc), "", ""); ok {

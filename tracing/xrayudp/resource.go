@@ -11,7 +11,8 @@ import (
 
 // resInfo is everything a segment needs from its resource, pre-encoded.
 type resInfo struct {
-	segName   []byte // quoted segment name from config or service.name; nil if none
+	res       *resource.Resource // the resource this was built from (cache key)
+	segName   []byte             // quoted segment name from config or service.name; nil if none
 	origin    string
 	service   []byte // {"version":…} or nil
 	awsFields []byte // `"ecs":{…},"xray":{…},…` without braces; may be empty

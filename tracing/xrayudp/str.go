@@ -14,8 +14,12 @@ func appendStr(dst []byte, s string, max int, marker string) []byte {
 	if max > 0 && len(s) > max {
 		return jsonenc.AppendStringTrunc(dst, s, max, marker)
 	}
+	i := plainPrefix(s)
 	dst = append(dst, '"')
-	dst = appendContents(dst, s)
+	dst = append(dst, s[:i]...)
+	if i < len(s) {
+		dst = jsonenc.AppendStringContents(dst, s[i:])
+	}
 	return append(dst, '"')
 }
 
@@ -40,22 +44,46 @@ func appendContents(dst []byte, s string) []byte {
 func plainPrefix(s string) int {
 	i := 0
 	for ; i+8 <= len(s); i += 8 {
-		w := s[i : i+8] // one bounds check; the loads below merge into one
-		x := uint64(w[0]) | uint64(w[1])<<8 | uint64(w[2])<<16 | uint64(w[3])<<24 |
-			uint64(w[4])<<32 | uint64(w[5])<<40 | uint64(w[6])<<48 | uint64(w[7])<<56
-		quote := x ^ (lsb * '"')
-		bslash := x ^ (lsb * '\\')
-		if (x|(x-lsb*0x20)|(quote-lsb)&^quote|(bslash-lsb)&^bslash)&msb != 0 {
-			break
+		if !plainWord(le64(s[i:])) {
+			goto bytewise
 		}
 	}
+	if i == len(s) || (i >= 8 && plainWord(le64(s[len(s)-8:]))) {
+		// All words plain; the rest lies within the (overlapping) last
+		// word, which is plain too.
+		return len(s)
+	}
+bytewise:
 	for ; i < len(s); i++ {
-		if c := s[i]; c < 0x20 || c == '"' || c == '\\' || c >= 0x80 {
+		if !plainByte[s[i]] {
 			break
 		}
 	}
 	return i
 }
+
+// le64 loads s[:8] little-endian (one bounds check, one load).
+func le64(s string) uint64 {
+	s = s[:8]
+	return uint64(s[0]) | uint64(s[1])<<8 | uint64(s[2])<<16 | uint64(s[3])<<24 |
+		uint64(s[4])<<32 | uint64(s[5])<<40 | uint64(s[6])<<48 | uint64(s[7])<<56
+}
+
+// plainWord reports whether all eight bytes of x are plain. It is exact: a
+// byte needing escape is never missed.
+func plainWord(x uint64) bool {
+	quote := x ^ (lsb * '"')
+	bslash := x ^ (lsb * '\\')
+	return (x|(x-lsb*0x20)|(quote-lsb)&^quote|(bslash-lsb)&^bslash)&msb == 0
+}
+
+// plainByte[c] is true for bytes plainPrefix lets through.
+var plainByte = func() (t [256]bool) {
+	for c := 0x20; c < 0x80; c++ {
+		t[c] = c != '"' && c != '\\'
+	}
+	return t
+}()
 
 // appendMetaKey appends `,"k":` (comma optional) for a metadata or link
 // attribute key, or reports false for keys that are skipped: empty, longer
@@ -70,9 +98,10 @@ func appendMetaKey(dst []byte, k string, comma bool) ([]byte, bool) {
 		return dst, false
 	}
 	if comma {
-		dst = append(dst, ',')
+		dst = append(dst, ',', '"')
+	} else {
+		dst = append(dst, '"')
 	}
-	dst = append(dst, '"')
 	dst = append(dst, k[:n]...)
 	if n < len(k) {
 		dst = jsonenc.AppendStringContents(dst, k[n:])

@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/trace"
 )
 
 // maxTracked is how many attributes per span get remembered classification;
@@ -14,18 +15,22 @@ const maxTracked = 128
 // view indexes one span's attributes by slot in a single pass.
 type view struct {
 	attrs []attribute.KeyValue
-	idx   [nSlots]int16 // index+1 into attrs; 0 = absent
-	slots [maxTracked]slot
-	annot [maxTracked / 64]uint64 // attributes written as annotations
+	kind  trace.SpanKind // the span's kind (set by the caller of init)
+	idx   [nSlots]int16  // index+1 into attrs; 0 = absent
+	// groups[g] has bit i set when attribute i (< maxTracked) belongs to
+	// group g, so metadata visits only the attributes it may write.
+	groups [nGroups][maxTracked / 64]uint64
+	annot  [maxTracked / 64]uint64 // attributes written as annotations
 }
 
 func (v *view) init(attrs []attribute.KeyValue) {
 	v.attrs = attrs
 	var legacySet uint64 // slots currently filled by a legacy alias
-	for i, kv := range attrs {
-		s, legacy := classify(string(kv.Key))
+	for i := range attrs {
+		s, legacy := classify(string(attrs[i].Key))
 		if i < maxTracked {
-			v.slots[i] = s
+			u := uint(i)
+			v.groups[slotGroup[s]&(nGroups-1)][u>>6&1] |= 1 << (u & 63)
 		}
 		if s == sNone || i >= 1<<15-1 {
 			continue
@@ -83,12 +88,4 @@ func (v *view) num(s slot) (int64, bool) {
 		return n, err == nil
 	}
 	return 0, false
-}
-
-func (v *view) slotAt(i int) slot {
-	if i < maxTracked {
-		return v.slots[i]
-	}
-	s, _ := classify(string(v.attrs[i].Key))
-	return s
 }
