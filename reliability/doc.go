@@ -41,6 +41,6 @@
 // # Figures
 //
 // The tests log their measurements (latency percentiles per scenario, drop
-// and error counts, heap growth, shutdown time); docs/readme-parts/reliability.md
-// records a reference run.
+// and error counts, heap growth, shutdown time); the README's Reliability
+// section records a reference run.
 package reliability
