@@ -168,7 +168,11 @@ func emfRequestCounts(t testing.TB, docs []*emfvalidate.Doc, service string) map
 		if !hasMetric(d, "Latency") {
 			continue
 		}
-		counts[op] += sampleCount(t, d.Members["Latency"])
+		n, ok := d.SampleCount("Latency")
+		if !ok {
+			t.Errorf("Latency value %v has no sample count", d.Members["Latency"])
+		}
+		counts[op] += n
 	}
 	return counts
 }
@@ -182,21 +186,6 @@ func hasMetric(d *emfvalidate.Doc, name string) bool {
 		}
 	}
 	return false
-}
-
-func sampleCount(t testing.TB, v any) int {
-	switch x := v.(type) {
-	case float64:
-		return 1
-	case []any:
-		return len(x)
-	case map[string]any:
-		if c, ok := x["Count"].(float64); ok {
-			return int(c)
-		}
-	}
-	t.Errorf("metric value %v has no sample count", v)
-	return 0
 }
 
 // daemon is a stand-in X-Ray daemon: a loopback UDP socket. A reading

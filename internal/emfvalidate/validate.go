@@ -54,6 +54,24 @@ type Doc struct {
 	Members map[string]any
 }
 
+// SampleCount returns how many samples the root member metric holds: 1 for
+// a number, the length of an array, Count for a statistic set or a
+// Values/Counts distribution. ok is false when the member is absent or not
+// a metric value.
+func (d *Doc) SampleCount(metric string) (n int, ok bool) {
+	switch x := d.Members[metric].(type) {
+	case float64:
+		return 1, true
+	case []any:
+		return len(x), true
+	case map[string]any:
+		if c, ok := x["Count"].(float64); ok {
+			return int(c), true
+		}
+	}
+	return 0, false
+}
+
 // Directive is one entry of CloudWatchMetrics.
 type Directive struct {
 	Namespace  string

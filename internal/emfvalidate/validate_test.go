@@ -147,3 +147,23 @@ func FuzzValidate(f *testing.F) {
 		_ = ValidateAt(line, time.Time{})
 	})
 }
+
+func TestDocSampleCount(t *testing.T) {
+	d := &Doc{Members: map[string]any{
+		"Scalar": 3.5,
+		"Array":  []any{1.0, 2.0, 3.0},
+		"Dist":   map[string]any{"Values": []any{10.0, 20.0}, "Counts": []any{3.0, 1.0}, "Count": 4.0},
+		"Name":   "GET /x",
+	}}
+	for metric, want := range map[string]int{"Scalar": 1, "Array": 3, "Dist": 4} {
+		n, ok := d.SampleCount(metric)
+		if !ok || n != want {
+			t.Errorf("%s: got %d, %v; want %d", metric, n, ok, want)
+		}
+	}
+	for _, metric := range []string{"Name", "Missing"} {
+		if _, ok := d.SampleCount(metric); ok {
+			t.Errorf("%s: want not a metric value", metric)
+		}
+	}
+}

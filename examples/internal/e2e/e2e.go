@@ -292,25 +292,13 @@ func RequestCounts(t testing.TB, docs []*emfvalidate.Doc, namespace, service str
 			continue
 		}
 		op, _ := d.Members["Operation"].(string)
-		counts[op] += SampleCount(t, d.Members["Latency"])
+		n, ok := d.SampleCount("Latency")
+		if !ok {
+			t.Errorf("Latency value %v has no sample count", d.Members["Latency"])
+		}
+		counts[op] += n
 	}
 	return counts
-}
-
-// SampleCount is the number of samples a metric member holds.
-func SampleCount(t testing.TB, v any) int {
-	switch x := v.(type) {
-	case float64:
-		return 1
-	case []any:
-		return len(x)
-	case map[string]any:
-		if c, ok := x["Count"].(float64); ok {
-			return int(c)
-		}
-	}
-	t.Errorf("metric value %v has no sample count", v)
-	return 0
 }
 
 // MetricSum is the sum of a metric member's samples.
