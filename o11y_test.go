@@ -227,11 +227,7 @@ func TestEnvWarningsAreReported(t *testing.T) {
 }
 
 func TestShutdownAbortsExportToRefusingCollector(t *testing.T) {
-	// Reserve a port and close it: the collector refuses every connection.
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	require.NoError(t, err)
-	addr := l.Addr().String()
-	l.Close()
+	addr := refusingTCPAddr(t) // the collector refuses every connection
 
 	defer goleak.VerifyNone(t, goleak.IgnoreCurrent())
 	var out bytes.Buffer
@@ -256,10 +252,7 @@ func TestShutdownAbortsExportToRefusingCollector(t *testing.T) {
 }
 
 func TestOTLPFailuresReachTheErrorHandler(t *testing.T) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	require.NoError(t, err)
-	addr := l.Addr().String()
-	l.Close()
+	addr := refusingTCPAddr(t)
 
 	var out bytes.Buffer
 	seen := &errorsSeen{}
@@ -301,4 +294,15 @@ func TestHugeAttributeValuesAreCut(t *testing.T) {
 	ro := span.(interface{ Attributes() []attribute.KeyValue })
 	assert.Len(t, ro.Attributes()[0].Value.AsString(), 8192)
 	span.End()
+}
+
+// refusingTCPAddr returns a loopback address nothing listens on: a port
+// reserved and released, so connections to it are refused.
+func refusingTCPAddr(t *testing.T) string {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	addr := l.Addr().String()
+	require.NoError(t, l.Close())
+	return addr
 }
