@@ -2,11 +2,14 @@ package o11y
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"sync"
 	"sync/atomic"
 
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
+
+	"github.com/o11y-go/o11y/internal/otlpexport"
 )
 
 // abortableExporter lets Shutdown cut short an export that is still running
@@ -40,6 +43,18 @@ func (a *abortableExporter) ExportSpans(ctx context.Context, spans []sdktrace.Re
 	unlink := context.AfterFunc(a.ctx, stop)
 	defer unlink()
 	err := a.SpanExporter.ExportSpans(ctx, spans)
+	var partial *otlpexport.PartialSuccess
+	if errors.As(err, &partial) {
+		// Delivered, but the collector refused some spans: count those as
+		// failed and report; the batch processor has nothing to add.
+		rejected := uint64(min(max(partial.Rejected, 0), int64(len(spans))))
+		a.failed.Add(rejected)
+		a.exported.Add(uint64(len(spans)) - rejected)
+		if a.report != nil {
+			a.report(fmt.Errorf("o11y: OTLP export: %w", err))
+		}
+		return nil
+	}
 	if err != nil {
 		a.failed.Add(uint64(len(spans)))
 		if a.report != nil {

@@ -7,12 +7,11 @@ import (
 	"os"
 	"strings"
 
-	"go.opentelemetry.io/otel/exporters/otlp/otlptrace"
-	"go.opentelemetry.io/otel/exporters/otlp/otlptrace/otlptracegrpc"
-	"go.opentelemetry.io/otel/exporters/otlp/otlptrace/otlptracehttp"
 	"go.opentelemetry.io/otel/sdk/resource"
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 
+	"github.com/o11y-go/o11y/internal/otlpexport"
+	"github.com/o11y-go/o11y/internal/report"
 	"github.com/o11y-go/o11y/tracing"
 	"github.com/o11y-go/o11y/tracing/awsresource"
 	"github.com/o11y-go/o11y/tracing/xraysampling"
@@ -114,7 +113,11 @@ func (s *SDK) startTracing(ctx context.Context) error {
 		s.xray = p
 		opts = append(opts, sdktrace.WithSpanProcessor(p))
 	case "otlp":
-		exp, err := newOTLPExporter(ctx, cfg.Traces)
+		getenv := cfg.getenv
+		if getenv == nil {
+			getenv = os.Getenv
+		}
+		exp, err := newOTLPExporter(cfg.Traces, getenv, s.errorHandler("otlp"), s.reporter)
 		if err != nil {
 			errs = append(errs, err)
 			break
@@ -179,35 +182,27 @@ func (s *SDK) detectResource(ctx context.Context) *resource.Resource {
 	return res
 }
 
-// newOTLPExporter builds the upstream OTLP exporter. Neither protocol dials
-// at construction, so an unreachable collector never blocks Start.
-func newOTLPExporter(ctx context.Context, tc TracesConfig) (*otlptrace.Exporter, error) {
+// newOTLPExporter builds the SDK's own OTLP exporter (internal/otlpexport:
+// same wire content as the upstream exporters, encoded without building
+// message structs). It does not dial, so an unreachable collector never
+// blocks Start.
+func newOTLPExporter(tc TracesConfig, getenv func(string) string, reportErr func(error), reporter *report.Reporter) (*otlpexport.Exporter, error) {
 	endpoint := tc.OTLPEndpoint
-	switch strings.ToLower(tc.OTLPProtocol) {
-	case "", "grpc":
-		var opts []otlptracegrpc.Option
-		if endpoint != "" {
-			if !strings.Contains(endpoint, "://") {
-				endpoint = "http://" + endpoint
-			}
-			opts = append(opts, otlptracegrpc.WithEndpointURL(endpoint))
+	if p := strings.ToLower(tc.OTLPProtocol); (p == "http/protobuf" || p == "http") && endpoint != "" {
+		if !strings.Contains(endpoint, "://") {
+			endpoint = "http://" + endpoint
 		}
-		return otlptracegrpc.New(ctx, opts...)
-	case "http/protobuf", "http":
-		var opts []otlptracehttp.Option
-		if endpoint != "" {
-			if !strings.Contains(endpoint, "://") {
-				endpoint = "http://" + endpoint
-			}
-			// OTEL_EXPORTER_OTLP_ENDPOINT is a base URL; the signal path
-			// is added unless the URL already names one.
-			if !strings.HasSuffix(strings.TrimRight(endpoint, "/"), "/v1/traces") {
-				endpoint = strings.TrimRight(endpoint, "/") + "/v1/traces"
-			}
-			opts = append(opts, otlptracehttp.WithEndpointURL(endpoint))
+		// OTEL_EXPORTER_OTLP_ENDPOINT is a base URL; the signal path
+		// is added unless the URL already names one.
+		if !strings.HasSuffix(strings.TrimRight(endpoint, "/"), "/v1/traces") {
+			endpoint = strings.TrimRight(endpoint, "/") + "/v1/traces"
 		}
-		return otlptracehttp.New(ctx, opts...)
-	default:
-		return nil, fmt.Errorf("unknown OTLP protocol %q (want grpc or http/protobuf)", tc.OTLPProtocol)
 	}
+	return otlpexport.New(otlpexport.Options{
+		Endpoint: endpoint,
+		Protocol: tc.OTLPProtocol,
+		Getenv:   getenv,
+		Report:   reportErr,
+		Reporter: reporter,
+	})
 }

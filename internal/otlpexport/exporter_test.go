@@ -1,0 +1,440 @@
+package otlpexport
+
+import (
+	"bytes"
+	"compress/gzip"
+	"context"
+	"crypto/tls"
+	"encoding/pem"
+	"io"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"go.opentelemetry.io/otel/attribute"
+	sdktrace "go.opentelemetry.io/otel/sdk/trace"
+	"go.opentelemetry.io/otel/sdk/trace/tracetest"
+	coltracepb "go.opentelemetry.io/proto/otlp/collector/trace/v1"
+	"google.golang.org/genproto/googleapis/rpc/errdetails"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
+	_ "google.golang.org/grpc/encoding/gzip" // server side decompression
+	"google.golang.org/grpc/metadata"
+	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/types/known/durationpb"
+)
+
+func init() {
+	// Tests must not wait for real backoff intervals.
+	backoffFn = func(int) time.Duration { return 10 * time.Millisecond }
+}
+
+// spans returns n ended spans from a real TracerProvider.
+func spans(t testing.TB, n int) []sdktrace.ReadOnlySpan {
+	rec := tracetest.NewSpanRecorder()
+	tp := sdktrace.NewTracerProvider(sdktrace.WithSpanProcessor(rec))
+	tr := tp.Tracer("test")
+	for i := range n {
+		_, s := tr.Start(context.Background(), "GET /orders/{id}")
+		s.SetAttributes(attribute.String("http.route", "/orders/{id}"), attribute.Int("i", i))
+		s.End()
+	}
+	return rec.Ended()
+}
+
+func env(m map[string]string) func(string) string {
+	return func(k string) string { return m[k] }
+}
+
+// collector is a gRPC TraceService on loopback whose answers a test scripts.
+type collector struct {
+	coltracepb.UnimplementedTraceServiceServer
+	mu     sync.Mutex
+	reqs   []*coltracepb.ExportTraceServiceRequest
+	md     []metadata.MD
+	answer func(call int) (*coltracepb.ExportTraceServiceResponse, error)
+	calls  atomic.Int32
+	addr   string
+}
+
+func (c *collector) Export(ctx context.Context, req *coltracepb.ExportTraceServiceRequest) (*coltracepb.ExportTraceServiceResponse, error) {
+	n := int(c.calls.Add(1))
+	md, _ := metadata.FromIncomingContext(ctx)
+	c.mu.Lock()
+	c.reqs = append(c.reqs, req)
+	c.md = append(c.md, md)
+	c.mu.Unlock()
+	if c.answer != nil {
+		return c.answer(n)
+	}
+	return &coltracepb.ExportTraceServiceResponse{}, nil
+}
+
+func (c *collector) spanCount() int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	n := 0
+	for _, r := range c.reqs {
+		for _, rs := range r.ResourceSpans {
+			for _, ss := range rs.ScopeSpans {
+				n += len(ss.Spans)
+			}
+		}
+	}
+	return n
+}
+
+func startCollector(t *testing.T, answer func(int) (*coltracepb.ExportTraceServiceResponse, error)) *collector {
+	t.Helper()
+	lis, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	c := &collector{answer: answer, addr: lis.Addr().String()}
+	srv := grpc.NewServer()
+	coltracepb.RegisterTraceServiceServer(srv, c)
+	go func() { _ = srv.Serve(lis) }()
+	t.Cleanup(srv.Stop)
+	return c
+}
+
+func newExporter(t *testing.T, o Options) *Exporter {
+	t.Helper()
+	e, err := New(o)
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = e.Shutdown(context.Background()) })
+	return e
+}
+
+func TestGRPCExport(t *testing.T) {
+	c := startCollector(t, nil)
+	e := newExporter(t, Options{Endpoint: "http://" + c.addr, Getenv: env(map[string]string{
+		"OTEL_EXPORTER_OTLP_HEADERS":     "api-key=s%3Dcret, tenant = a",
+		"OTEL_EXPORTER_OTLP_COMPRESSION": "gzip",
+	})})
+	in := spans(t, 300)
+	require.NoError(t, e.ExportSpans(context.Background(), in))
+	require.NoError(t, e.ExportSpans(context.Background(), in[:5]))
+	assert.Equal(t, 305, c.spanCount())
+	got := c.reqs[0].ResourceSpans[0].ScopeSpans[0].Spans[0]
+	sc := in[0].SpanContext()
+	tid, sid := sc.TraceID(), sc.SpanID()
+	assert.Equal(t, tid[:], got.TraceId)
+	assert.Equal(t, sid[:], got.SpanId)
+	assert.Equal(t, "GET /orders/{id}", got.Name)
+	assert.Equal(t, []string{"s=cret"}, c.md[0].Get("api-key"))
+	assert.Equal(t, []string{"a"}, c.md[0].Get("tenant"))
+	assert.Contains(t, c.md[0].Get("user-agent")[0], userAgent)
+}
+
+func TestGRPCRetries(t *testing.T) {
+	tests := []struct {
+		name      string
+		answer    func(int) (*coltracepb.ExportTraceServiceResponse, error)
+		wantErr   bool
+		wantCalls int32
+	}{
+		{"unavailable then ok", func(n int) (*coltracepb.ExportTraceServiceResponse, error) {
+			if n < 3 {
+				return nil, status.Error(codes.Unavailable, "busy")
+			}
+			return &coltracepb.ExportTraceServiceResponse{}, nil
+		}, false, 3},
+		{"invalid argument is final", func(int) (*coltracepb.ExportTraceServiceResponse, error) {
+			return nil, status.Error(codes.InvalidArgument, "bad")
+		}, true, 1},
+		{"resource exhausted without RetryInfo is final", func(int) (*coltracepb.ExportTraceServiceResponse, error) {
+			return nil, status.Error(codes.ResourceExhausted, "full")
+		}, true, 1},
+		{"resource exhausted with RetryInfo is retried", func(n int) (*coltracepb.ExportTraceServiceResponse, error) {
+			if n == 1 {
+				st, _ := status.New(codes.ResourceExhausted, "full").WithDetails(&errdetails.RetryInfo{RetryDelay: durationpb.New(20 * time.Millisecond)})
+				return nil, st.Err()
+			}
+			return &coltracepb.ExportTraceServiceResponse{}, nil
+		}, false, 2},
+		{"gives up after five attempts", func(int) (*coltracepb.ExportTraceServiceResponse, error) {
+			return nil, status.Error(codes.Unavailable, "down")
+		}, true, 5},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c := startCollector(t, tt.answer)
+			e := newExporter(t, Options{Endpoint: c.addr})
+			err := e.ExportSpans(context.Background(), spans(t, 2))
+			assert.Equal(t, tt.wantErr, err != nil, "err %v", err)
+			assert.Equal(t, tt.wantCalls, c.calls.Load())
+		})
+	}
+}
+
+func TestPartialSuccess(t *testing.T) {
+	c := startCollector(t, func(int) (*coltracepb.ExportTraceServiceResponse, error) {
+		return &coltracepb.ExportTraceServiceResponse{PartialSuccess: &coltracepb.ExportTracePartialSuccess{
+			RejectedSpans: 2, ErrorMessage: "too old"}}, nil
+	})
+	e := newExporter(t, Options{Endpoint: c.addr})
+	err := e.ExportSpans(context.Background(), spans(t, 3))
+	var ps *PartialSuccess
+	require.ErrorAs(t, err, &ps)
+	assert.Equal(t, int64(2), ps.Rejected)
+	assert.Equal(t, "too old", ps.Message)
+}
+
+func TestUnreachableIsBoundedByTimeout(t *testing.T) {
+	lis, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	addr := lis.Addr().String()
+	require.NoError(t, lis.Close()) // nothing listens there now
+	for _, proto := range []string{"grpc", "http/protobuf"} {
+		t.Run(proto, func(t *testing.T) {
+			e := newExporter(t, Options{Endpoint: "http://" + addr, Protocol: proto,
+				Getenv: env(map[string]string{"OTEL_EXPORTER_OTLP_TRACES_TIMEOUT": "300"})})
+			start := time.Now()
+			err := e.ExportSpans(context.Background(), spans(t, 1))
+			assert.Error(t, err)
+			assert.Less(t, time.Since(start), 3*time.Second)
+		})
+	}
+}
+
+func TestShutdown(t *testing.T) {
+	c := startCollector(t, nil)
+	e, err := New(Options{Endpoint: c.addr})
+	require.NoError(t, err)
+	require.NoError(t, e.Shutdown(context.Background()))
+	assert.ErrorIs(t, e.ExportSpans(context.Background(), spans(t, 1)), ErrShutdown)
+	assert.NoError(t, e.Shutdown(context.Background()), "second shutdown")
+	assert.Equal(t, int32(0), c.calls.Load())
+}
+
+func TestShutdownAbortedByContext(t *testing.T) {
+	// An export hangs on a collector that never answers; Shutdown with an
+	// expired context returns at once.
+	block := make(chan struct{})
+	c := startCollector(t, func(int) (*coltracepb.ExportTraceServiceResponse, error) {
+		<-block
+		return &coltracepb.ExportTraceServiceResponse{}, nil
+	})
+	defer close(block)
+	e := newExporter(t, Options{Endpoint: c.addr, Getenv: env(map[string]string{"OTEL_EXPORTER_OTLP_TIMEOUT": "2000"})})
+	go func() { _ = e.ExportSpans(context.Background(), spans(t, 1)) }()
+	require.Eventually(t, func() bool { return c.calls.Load() == 1 }, 5*time.Second, 5*time.Millisecond)
+	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+	defer cancel()
+	start := time.Now()
+	assert.ErrorIs(t, e.Shutdown(ctx), context.DeadlineExceeded)
+	assert.Less(t, time.Since(start), time.Second)
+}
+
+// httpCollector records posted bodies and answers with the scripted status.
+type httpCollector struct {
+	mu      sync.Mutex
+	bodies  [][]byte
+	headers []http.Header
+	calls   atomic.Int32
+	answer  func(call int, w http.ResponseWriter)
+}
+
+func (h *httpCollector) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	n := int(h.calls.Add(1))
+	var body io.Reader = r.Body
+	if r.Header.Get("Content-Encoding") == "gzip" {
+		zr, err := gzip.NewReader(r.Body)
+		if err != nil {
+			http.Error(w, err.Error(), 400)
+			return
+		}
+		body = zr
+	}
+	b, _ := io.ReadAll(body)
+	h.mu.Lock()
+	h.bodies = append(h.bodies, b)
+	h.headers = append(h.headers, r.Header.Clone())
+	h.mu.Unlock()
+	if h.answer != nil {
+		h.answer(n, w)
+		return
+	}
+	w.WriteHeader(200)
+}
+
+func TestHTTPExport(t *testing.T) {
+	h := &httpCollector{}
+	srv := httptest.NewServer(h)
+	defer srv.Close()
+	e := newExporter(t, Options{Endpoint: srv.URL, Protocol: "http/protobuf", Getenv: env(map[string]string{
+		"OTEL_EXPORTER_OTLP_TRACES_HEADERS":     "Authorization=Bearer%20x",
+		"OTEL_EXPORTER_OTLP_TRACES_COMPRESSION": "gzip",
+	})})
+	in := spans(t, 10)
+	require.NoError(t, e.ExportSpans(context.Background(), in))
+	require.Len(t, h.bodies, 1)
+	var req coltracepb.ExportTraceServiceRequest
+	require.NoError(t, proto.Unmarshal(h.bodies[0], &req))
+	assert.Len(t, req.ResourceSpans[0].ScopeSpans[0].Spans, 10)
+	hd := h.headers[0]
+	assert.Equal(t, "application/x-protobuf", hd.Get("Content-Type"))
+	assert.Equal(t, "gzip", hd.Get("Content-Encoding"))
+	assert.Equal(t, "Bearer x", hd.Get("Authorization"))
+	assert.Equal(t, userAgent, hd.Get("User-Agent"))
+	assert.Equal(t, "/v1/traces", e.s.endpoint.Path)
+}
+
+func TestHTTPStatuses(t *testing.T) {
+	partial, _ := proto.Marshal(&coltracepb.ExportTraceServiceResponse{PartialSuccess: &coltracepb.ExportTracePartialSuccess{RejectedSpans: 1, ErrorMessage: "x"}})
+	tests := []struct {
+		name      string
+		answer    func(int, http.ResponseWriter)
+		wantErr   string
+		wantCalls int32
+	}{
+		{"503 then ok", func(n int, w http.ResponseWriter) {
+			if n == 1 {
+				w.Header().Set("Retry-After", "0")
+				w.WriteHeader(503)
+				return
+			}
+			w.WriteHeader(200)
+		}, "", 2},
+		{"400 is final", func(_ int, w http.ResponseWriter) {
+			http.Error(w, "malformed\x00 request", 400)
+		}, "400 Bad Request: malformed request", 1},
+		{"429 retried until attempts run out", func(_ int, w http.ResponseWriter) {
+			w.WriteHeader(429)
+		}, "429", 5},
+		{"partial success", func(_ int, w http.ResponseWriter) {
+			w.Header().Set("Content-Type", "application/x-protobuf")
+			_, _ = w.Write(partial)
+		}, "rejected 1 spans: x", 1},
+		{"2xx with a text body is success", func(_ int, w http.ResponseWriter) {
+			_, _ = w.Write([]byte("ok"))
+		}, "", 1},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			h := &httpCollector{answer: tt.answer}
+			srv := httptest.NewServer(h)
+			defer srv.Close()
+			e := newExporter(t, Options{Endpoint: srv.URL + "/custom/path", Protocol: "http/protobuf"})
+			err := e.ExportSpans(context.Background(), spans(t, 1))
+			if tt.wantErr == "" {
+				assert.NoError(t, err)
+			} else {
+				require.Error(t, err)
+				assert.Contains(t, err.Error(), tt.wantErr)
+			}
+			assert.Equal(t, tt.wantCalls, h.calls.Load())
+		})
+	}
+}
+
+func TestHTTPSWithCertificateFile(t *testing.T) {
+	h := &httpCollector{}
+	srv := httptest.NewTLSServer(h)
+	defer srv.Close()
+	certFile := filepath.Join(t.TempDir(), "ca.pem")
+	require.NoError(t, os.WriteFile(certFile, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: srv.Certificate().Raw}), 0o600))
+
+	// Without the certificate the server is not trusted.
+	e := newExporter(t, Options{Endpoint: srv.URL, Protocol: "http/protobuf"})
+	err := e.ExportSpans(context.Background(), spans(t, 1))
+	var certErr *tls.CertificateVerificationError
+	require.ErrorAs(t, err, &certErr)
+	assert.Equal(t, int32(0), h.calls.Load())
+
+	e = newExporter(t, Options{Endpoint: srv.URL, Protocol: "http/protobuf",
+		Getenv: env(map[string]string{"OTEL_EXPORTER_OTLP_CERTIFICATE": certFile})})
+	require.NoError(t, e.ExportSpans(context.Background(), spans(t, 1)))
+	assert.NotNil(t, e.s.tls)
+	assert.Equal(t, uint16(tls.VersionTLS12), e.s.tls.MinVersion)
+}
+
+func TestResolve(t *testing.T) {
+	tests := []struct {
+		name     string
+		o        Options
+		env      map[string]string
+		endpoint string
+		timeout  time.Duration
+		gzip     bool
+		headers  map[string]string
+		err      string
+		reports  int
+	}{
+		{name: "grpc default", endpoint: "http://localhost:4317", timeout: DefaultTimeout},
+		{name: "http default", o: Options{Protocol: "http/protobuf"}, endpoint: "http://localhost:4318/v1/traces", timeout: DefaultTimeout},
+		{name: "grpc host:port", o: Options{Endpoint: "collector:4317"}, endpoint: "http://collector:4317", timeout: DefaultTimeout},
+		{name: "grpc default port", o: Options{Endpoint: "https://otlp.example.com"}, endpoint: "https://otlp.example.com:4317", timeout: DefaultTimeout},
+		{name: "http keeps path", o: Options{Endpoint: "http://c:4318/v1/traces", Protocol: "HTTP/PROTOBUF"}, endpoint: "http://c:4318/v1/traces", timeout: DefaultTimeout},
+		{name: "traces vars win", env: map[string]string{
+			"OTEL_EXPORTER_OTLP_TIMEOUT": "1000", "OTEL_EXPORTER_OTLP_TRACES_TIMEOUT": "2500",
+			"OTEL_EXPORTER_OTLP_COMPRESSION": "none", "OTEL_EXPORTER_OTLP_TRACES_COMPRESSION": "gzip",
+		}, endpoint: "http://localhost:4317", timeout: 2500 * time.Millisecond, gzip: true},
+		{name: "bad values fall back and report", env: map[string]string{
+			"OTEL_EXPORTER_OTLP_TIMEOUT": "soon", "OTEL_EXPORTER_OTLP_COMPRESSION": "zstd",
+			"OTEL_EXPORTER_OTLP_HEADERS": "ok=1,novalue,bad key=2,x=%zz",
+		}, endpoint: "http://localhost:4317", timeout: DefaultTimeout, headers: map[string]string{"ok": "1"}, reports: 5},
+		{name: "unknown protocol", o: Options{Protocol: "thrift"}, err: "unknown OTLP protocol"},
+		{name: "bad scheme", o: Options{Endpoint: "ftp://x"}, err: "scheme"},
+		{name: "missing cert file", o: Options{Endpoint: "https://x"}, env: map[string]string{"OTEL_EXPORTER_OTLP_CERTIFICATE": "/nonexistent.pem"}, err: "CERTIFICATE"},
+		{name: "client cert without key", o: Options{Endpoint: "https://x"}, env: map[string]string{"OTEL_EXPORTER_OTLP_CLIENT_CERTIFICATE": "/c.pem"}, err: "set together"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var reports []error
+			o := tt.o
+			o.Getenv = env(tt.env)
+			o.Report = func(err error) { reports = append(reports, err) }
+			s, err := resolve(o)
+			if tt.err != "" {
+				require.Error(t, err)
+				assert.Contains(t, err.Error(), tt.err)
+				return
+			}
+			require.NoError(t, err)
+			assert.Equal(t, tt.endpoint, s.endpoint.String())
+			assert.Equal(t, tt.timeout, s.timeout)
+			assert.Equal(t, tt.gzip, s.gzip)
+			if tt.headers != nil {
+				assert.Equal(t, tt.headers, s.headers)
+			}
+			assert.Len(t, reports, tt.reports, "%v", reports)
+			for _, r := range reports {
+				assert.NotContains(t, r.Error(), "%zz", "header values are not echoed")
+			}
+		})
+	}
+}
+
+func TestRetryAfter(t *testing.T) {
+	assert.Equal(t, 3*time.Second, retryAfter("3"))
+	assert.Equal(t, time.Minute, retryAfter("3600"))
+	assert.Equal(t, time.Duration(0), retryAfter("soon"))
+	d := retryAfter(time.Now().Add(10 * time.Second).UTC().Format(http.TimeFormat))
+	assert.True(t, d > 8*time.Second && d <= 10*time.Second, "%v", d)
+}
+
+func TestBackoff(t *testing.T) {
+	for attempt := 1; attempt <= 8; attempt++ {
+		base := 500 * time.Millisecond << min(attempt-1, 4)
+		for range 20 {
+			d := backoff(attempt)
+			assert.True(t, d >= base*8/10 && d <= base*12/10, "attempt %d: %v", attempt, d)
+		}
+	}
+}
+
+func TestSnippet(t *testing.T) {
+	assert.Equal(t, "ab", snippet([]byte("a\x00\nb")))
+	assert.Len(t, snippet(bytes.Repeat([]byte("x"), 1000)), 200)
+	assert.True(t, strings.HasPrefix(snippet([]byte("xyz")), "xyz"))
+}
