@@ -25,6 +25,7 @@ import (
 	"github.com/o11y-go/o11y/internal/jsonenc"
 	"github.com/o11y-go/o11y/internal/linewriter"
 	"github.com/o11y-go/o11y/internal/report"
+	"github.com/o11y-go/o11y/internal/spanbatch"
 	"github.com/o11y-go/o11y/logging"
 	"github.com/o11y-go/o11y/metrics"
 	"github.com/o11y-go/o11y/tracing"
@@ -40,12 +41,13 @@ const InstrumentationName = "github.com/o11y-go/o11y"
 //
 // All methods are safe for concurrent use and safe on a nil receiver.
 type SDK struct {
-	cfg      Config
-	tp       trace.TracerProvider
-	sdkTP    *sdktrace.TracerProvider
-	resource *resource.Resource
-	xray     *xrayudp.Processor
-	otlp     *abortableExporter
+	cfg       Config
+	tp        trace.TracerProvider
+	sdkTP     *sdktrace.TracerProvider
+	resource  *resource.Resource
+	xray      *xrayudp.Processor
+	otlp      *abortableExporter
+	otlpBatch *spanbatch.Processor
 	// meterProvider exports OTel instruments as EMF; nil when off.
 	meterProvider *sdkmetric.MeterProvider
 	tracer        trace.Tracer
@@ -334,16 +336,17 @@ func (s *SDK) MeterProvider() metric.MeterProvider {
 
 // Stats are the SDK's own counters: what it dropped and why.
 type Stats struct {
-	// SpansSent and SpansDropped count segments sent to the X-Ray daemon
-	// and spans dropped because the export queue was full.
+	// SpansSent counts segments sent to the X-Ray daemon. SpansDropped
+	// counts spans dropped because the export queue (X-Ray or OTLP) was
+	// full or the SDK was shutting down.
 	SpansSent, SpansDropped uint64
 	// SpanSendErrors counts datagrams the socket refused.
 	SpanSendErrors uint64
 	// SegmentsTrimmed counts documents trimmed to fit 64 KiB.
 	SegmentsTrimmed uint64
 	// OTLPSpansExported and OTLPSpansFailed count spans the OTLP exporter
-	// delivered and spans in exports that failed (after its retries).
-	// Spans dropped by the OTLP batch queue itself are not counted.
+	// delivered and spans in exports that failed (after its retries) or
+	// that the collector rejected (partial success).
 	OTLPSpansExported, OTLPSpansFailed uint64
 	// Reports counts problems reported to the ErrorHandler, including
 	// the rate-limited ones that were not forwarded.
@@ -360,6 +363,7 @@ func (s *SDK) Stats() Stats {
 	}
 	if s.otlp != nil {
 		st.OTLPSpansExported, st.OTLPSpansFailed = s.otlp.exported.Load(), s.otlp.failed.Load()
+		st.SpansDropped += s.otlpBatch.Dropped()
 	}
 	st.Reports = s.reporter.Total()
 	return st

@@ -13,14 +13,14 @@ import (
 )
 
 // abortableExporter lets Shutdown cut short an export that is still running
-// when the shutdown deadline passes. Without it the upstream batch processor
-// waits for the export's own timeout and retries (tens of seconds against a
-// collector that refuses or never answers), keeping goroutines and
-// connections alive long after Shutdown returned.
+// when the shutdown deadline passes (spanbatch calls Abort then). Without it
+// an export against a collector that refuses or never answers keeps retrying
+// until its own timeout, keeping goroutines and connections alive long after
+// Shutdown returned.
 //
-// It also counts exported and failed spans and reports failures to the SDK's
-// ErrorHandler (rate-limited), which the upstream exporter would otherwise
-// send only to the OpenTelemetry global error handler.
+// It also counts exported and failed spans (a partial success counts the
+// rejected spans as failed) and reports failures to the SDK's ErrorHandler,
+// rate-limited.
 type abortableExporter struct {
 	sdktrace.SpanExporter
 	ctx    context.Context
@@ -70,24 +70,10 @@ func (a *abortableExporter) ExportSpans(ctx context.Context, spans []sdktrace.Re
 // still closes its connection.
 func (a *abortableExporter) Shutdown(ctx context.Context) error {
 	err := a.SpanExporter.Shutdown(ctx)
-	a.abort()
+	a.Abort()
 	return err
 }
 
-func (a *abortableExporter) abort() { a.once.Do(a.cancel) }
-
-// shutdownAborting runs shutdown and, when ctx ends first, aborts in-flight
-// exports so background goroutines finish promptly.
-func shutdownAborting(shutdown func(context.Context) error, abort func()) func(context.Context) error {
-	return func(ctx context.Context) error {
-		done := make(chan error, 1)
-		go func() { done <- shutdown(ctx) }()
-		select {
-		case err := <-done:
-			return err
-		case <-ctx.Done():
-			abort()
-			return <-done
-		}
-	}
-}
+// Abort cancels running and future exports (spanbatch.Aborter): the batch
+// processor calls it when its Shutdown deadline passes.
+func (a *abortableExporter) Abort() { a.once.Do(a.cancel) }

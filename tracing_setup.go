@@ -12,6 +12,7 @@ import (
 
 	"github.com/o11y-go/o11y/internal/otlpexport"
 	"github.com/o11y-go/o11y/internal/report"
+	"github.com/o11y-go/o11y/internal/spanbatch"
 	"github.com/o11y-go/o11y/tracing"
 	"github.com/o11y-go/o11y/tracing/awsresource"
 	"github.com/o11y-go/o11y/tracing/xraysampling"
@@ -80,7 +81,6 @@ func (s *SDK) startTracing(ctx context.Context) error {
 	}
 
 	// Exporter.
-	var abortable *abortableExporter
 	exporter := cfg.Traces.Exporter
 	if exporter == "" {
 		exporter = "xray"
@@ -122,10 +122,14 @@ func (s *SDK) startTracing(ctx context.Context) error {
 			errs = append(errs, err)
 			break
 		}
-		abortable = newAbortableExporter(exp, s.errorHandler("otlp"))
+		abortable := newAbortableExporter(exp, s.errorHandler("otlp"))
 		s.otlp = abortable
-		opts = append(opts, sdktrace.WithSpanProcessor(
-			sdktrace.NewBatchSpanProcessor(abortable, sdktrace.WithMaxQueueSize(cfg.Traces.QueueSize))))
+		s.otlpBatch = spanbatch.New(abortable, spanbatch.Options{
+			QueueSize: cfg.Traces.QueueSize,
+			Getenv:    getenv,
+			Report:    s.errorHandler("otlp"),
+		})
+		opts = append(opts, sdktrace.WithSpanProcessor(s.otlpBatch))
 	default:
 		errs = append(errs, fmt.Errorf("unknown traces exporter %q (want xray, otlp or none)", exporter))
 	}
@@ -137,9 +141,16 @@ func (s *SDK) startTracing(ctx context.Context) error {
 	s.sdkTP = tp
 	s.tp = tp
 	s.tracer = tp.Tracer(InstrumentationName)
-	shutdown := tp.Shutdown
-	if abortable != nil {
-		shutdown = shutdownAborting(tp.Shutdown, abortable.abort)
+	xray, batch := s.xray, s.otlpBatch
+	shutdown := func(ctx context.Context) error {
+		err := tp.Shutdown(ctx)
+		if ctx.Err() != nil {
+			// The provider stops calling processors once ctx has ended;
+			// stop ours anyway so their goroutines end. A processor
+			// already shut down returns nil.
+			err = errors.Join(err, xray.Shutdown(ctx), batch.Shutdown(ctx))
+		}
+		return err
 	}
 	s.shutdowns = append(s.shutdowns, namedShutdown{"traces", shutdown})
 	return errors.Join(errs...)

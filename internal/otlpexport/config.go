@@ -29,7 +29,10 @@ type Options struct {
 	// Getenv reads the OTEL_EXPORTER_OTLP_* variables; nil means os.Getenv.
 	Getenv func(string) string
 	// Report receives configuration problems that do not stop the exporter
-	// (an unparsable header entry, an unknown compression); nil drops them.
+	// (an unparsable header entry, an unknown compression) and the first
+	// failed attempt of an export that will be retried, so an unreachable
+	// collector is known before the retries run out. The caller
+	// rate-limits; nil drops them.
 	Report func(error)
 	// Reporter, when set, receives data problems found while encoding
 	// (strings that are not valid UTF-8), rate-limited per kind.
@@ -46,6 +49,7 @@ type settings struct {
 	tls         *tls.Config // nil: plaintext
 	userAgent   string
 	maxAttempts int
+	report      func(error) // never nil
 }
 
 // DefaultTimeout bounds one export, retries included, when
@@ -69,7 +73,7 @@ func resolve(o Options) (*settings, error) {
 	if report == nil {
 		report = func(error) {}
 	}
-	s := &settings{timeout: DefaultTimeout, userAgent: userAgent, maxAttempts: 5}
+	s := &settings{timeout: DefaultTimeout, userAgent: userAgent, maxAttempts: 5, report: report}
 
 	switch p := strings.ToLower(strings.TrimSpace(o.Protocol)); p {
 	case "", "grpc":

@@ -112,6 +112,9 @@ func (e *Exporter) ExportSpans(ctx context.Context, spans []sdktrace.ReadOnlySpa
 		if !retry || attempt >= e.s.maxAttempts || ctx.Err() != nil {
 			return err
 		}
+		if attempt == 1 {
+			e.s.report(fmt.Errorf("otlpexport: OTLP export to %s failed, retrying: %w", e.s.endpoint.Redacted(), err))
+		}
 		if wait <= 0 {
 			wait = backoffFn(attempt)
 		}

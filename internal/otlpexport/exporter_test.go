@@ -168,10 +168,19 @@ func TestGRPCRetries(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			c := startCollector(t, tt.answer)
-			e := newExporter(t, Options{Endpoint: c.addr})
+			var reports []error
+			e := newExporter(t, Options{Endpoint: c.addr, Report: func(err error) { reports = append(reports, err) }})
 			err := e.ExportSpans(context.Background(), spans(t, 2))
 			assert.Equal(t, tt.wantErr, err != nil, "err %v", err)
 			assert.Equal(t, tt.wantCalls, c.calls.Load())
+			// The first failed attempt of a retried export is reported
+			// once; a final failure is the caller's to report.
+			if tt.wantCalls > 1 {
+				require.Len(t, reports, 1)
+				assert.Contains(t, reports[0].Error(), "failed, retrying")
+			} else {
+				assert.Empty(t, reports)
+			}
 		})
 	}
 }

@@ -30,7 +30,8 @@ type fakeProxy struct {
 	rulesCalls  int
 	targetCalls int
 	stats       []statisticsDocument
-	hang        chan struct{} // non-nil: block requests until closed
+	hang        chan struct{} // non-nil: block requests until closed, then answer nothing
+	gate        chan struct{} // non-nil: hold requests until closed, then answer
 }
 
 func (f *fakeProxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
@@ -43,6 +44,13 @@ func (f *fakeProxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		case <-r.Context().Done():
 		}
 		return
+	}
+	if f.gate != nil { // set before the server starts, never changed
+		select {
+		case <-f.gate:
+		case <-r.Context().Done():
+			return
+		}
 	}
 	f.mu.Lock()
 	defer f.mu.Unlock()
@@ -198,7 +206,7 @@ func TestCentralizedRulesQuotasAndBorrowing(t *testing.T) {
 func attrS(k, v string) attribute.KeyValue { return attribute.String(k, v) }
 
 func TestCentralizedFallsBackToLocalWhenProxyGoesDown(t *testing.T) {
-	f := &fakeProxy{rules: rulesBody}
+	f := &fakeProxy{rules: rulesBody, gate: make(chan struct{})}
 	addr, _ := startProxy(t, f)
 	clk := newFakeClock()
 	errs := make(chan error, 8)
@@ -206,6 +214,7 @@ func TestCentralizedFallsBackToLocalWhenProxyGoesDown(t *testing.T) {
 	s := centralSampler(t, addr, clk, errs, local)
 	p := httpParams("GET", "/api/x", "h")
 	assert.Equal(t, "local-api", s.RuleName(p), "local rules decide before the first poll lands")
+	close(f.gate)
 	waitCentral(t, s)
 	assert.Equal(t, "api", s.RuleName(p))
 

@@ -309,8 +309,12 @@ func (p *Processor) Shutdown(ctx context.Context) error {
 		return nil
 	}
 	p.mu.Lock()
+	already := p.closed
 	p.closed = true
 	p.mu.Unlock()
+	if already {
+		return nil // the first call reported what was lost
+	}
 	p.stopOnce.Do(func() { close(p.stop) })
 	select {
 	case <-p.done:
