@@ -8,16 +8,21 @@ import (
 	"net/http"
 	"os"
 	"os/exec"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 )
 
-var loopback = flag.Bool("loopback", false, "run the loopback throughput comparison (about a minute)")
+var (
+	loopback     = flag.Bool("loopback", false, "run the loopback throughput comparison (about a minute)")
+	loopbackOnly = flag.String("loopback.only", "", "comma-separated variant names to run (bare is always included), for profiling one")
+)
 
 // runLoadgen is the client process: keep-alive GETs from a fixed number of
 // workers until the request budget is spent; prints the elapsed seconds.
@@ -53,9 +58,36 @@ func runLoadgen() {
 	fmt.Printf("RESULT %f %d\n", time.Since(start).Seconds(), failed.Load())
 }
 
+// cpuTimes returns the user+system CPU time used so far by this process
+// and by its waited-for children (the load generators).
+func cpuTimes() (self, children time.Duration) {
+	var ru syscall.Rusage
+	tv := func(t syscall.Timeval) time.Duration { return time.Duration(t.Nano()) }
+	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
+	self = tv(ru.Utime) + tv(ru.Stime)
+	_ = syscall.Getrusage(syscall.RUSAGE_CHILDREN, &ru)
+	children = tv(ru.Utime) + tv(ru.Stime)
+	return self, children
+}
+
+// run is one measured round.
+type run struct {
+	rps       float64
+	serverCPU time.Duration // per request: this process (server, instrumentation, exporters)
+	clientCPU time.Duration // per request: the load generator
+}
+
 // measure serves h on loopback and returns requests/second as seen by a
-// load generator in a child process.
-func measure(t *testing.T, h http.Handler, requests, workers int) float64 {
+// load generator in a child process, with the CPU time each side spent.
+func measure(t *testing.T, h http.Handler, requests, workers int) run {
+	self0, child0 := cpuTimes()
+	rps := measureRPS(t, h, requests, workers)
+	self1, child1 := cpuTimes()
+	n := time.Duration(requests)
+	return run{rps: rps, serverCPU: (self1 - self0) / n, clientCPU: (child1 - child0) / n}
+}
+
+func measureRPS(t *testing.T, h http.Handler, requests, workers int) float64 {
 	lis, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -93,10 +125,19 @@ func TestLoopbackThroughput(t *testing.T) {
 	if !*loopback {
 		t.Skip("run with -loopback")
 	}
-	const warmup, requests, workers, rounds = 2000, 20000, 8, 3
+	const warmup, requests, workers, rounds = 2000, 20000, 8, 5
 	defer func(q int) { queueSize = q }(queueSize)
 	queueSize = 0 // production queue sizes
 	vs := httpVariants()
+	if *loopbackOnly != "" {
+		keep := vs[:0]
+		for _, v := range vs {
+			if v.name == "bare" || slices.Contains(strings.Split(*loopbackOnly, ","), v.name) {
+				keep = append(keep, v)
+			}
+		}
+		vs = keep
+	}
 	handlers := make([]http.Handler, len(vs))
 	exports := make([]*export, len(vs))
 	for i, v := range vs {
@@ -104,10 +145,10 @@ func TestLoopbackThroughput(t *testing.T) {
 		measure(t, handlers[i], warmup, workers) // warm up connections and pools
 		exports[i].flush()
 	}
-	rps := make([][]float64, len(vs))
+	runs := make([][]run, len(vs))
 	for range rounds {
 		for i := range vs {
-			rps[i] = append(rps[i], measure(t, handlers[i], requests, workers))
+			runs[i] = append(runs[i], measure(t, handlers[i], requests, workers))
 			exports[i].flush() // so no backlog is exported during the next variant
 		}
 	}
@@ -115,12 +156,19 @@ func TestLoopbackThroughput(t *testing.T) {
 	for i, v := range vs {
 		exports[i].flush()
 		dropped, lost := exports[i].check(t, warmup+rounds*requests)
-		med := median(rps[i])
+		var rps []float64
+		var srv, cli []float64
+		for _, r := range runs[i] {
+			rps = append(rps, r.rps)
+			srv = append(srv, float64(r.serverCPU)/1e3)
+			cli = append(cli, float64(r.clientCPU)/1e3)
+		}
+		med := median(rps)
 		if v.name == "bare" {
 			bare = med
 		}
-		t.Logf("%-16s %8.0f req/s  %5.1f%% of bare  (rounds %s; dropped %.4f, lost %.4f per request)",
-			v.name, med, 100*med/bare, roundList(rps[i]), dropped, lost)
+		t.Logf("%-16s %8.0f req/s  %5.1f%% of bare  server CPU %5.1f µs/req, client %5.1f  (rounds %s; dropped %.4f, lost %.4f per request)",
+			v.name, med, 100*med/bare, median(srv), median(cli), roundList(rps), dropped, lost)
 	}
 }
 
