@@ -106,12 +106,14 @@ func BenchmarkGRPCUnary(b *testing.B) {
 			}
 			b.ReportAllocs()
 			b.ResetTimer()
+			cpu := startCPU()
 			for b.Loop() {
 				if _, err := client.UnaryCall(ctx, req); err != nil {
 					b.Fatal(err)
 				}
 			}
 			timedFlush(b, e)
+			cpu.report(b)
 			reportLoss(b, e, b.N+1) // +1: the warm-up call
 		})
 	}

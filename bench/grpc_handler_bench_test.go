@@ -91,12 +91,14 @@ func BenchmarkGRPCServerHandler(b *testing.B) {
 			md := incomingMD()
 			req := &testgrpc.SimpleRequest{}
 			b.ReportAllocs()
+			cpu := startCPU()
 			for b.Loop() {
 				if err := serveRPC(connCtx, sh, ui, md, req); err != nil {
 					b.Fatal(err)
 				}
 			}
 			timedFlush(b, e)
+			cpu.report(b)
 			reportLoss(b, e, b.N)
 		})
 	}

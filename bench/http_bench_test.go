@@ -41,11 +41,13 @@ func BenchmarkHTTPServer(b *testing.B) {
 			w := &discardWriter{h: http.Header{}}
 			b.ReportAllocs()
 			b.ResetTimer()
+			cpu := startCPU()
 			for b.Loop() {
 				w.reset()
 				h.ServeHTTP(w, req)
 			}
 			timedFlush(b, e)
+			cpu.report(b)
 			if w.status != http.StatusOK {
 				b.Fatalf("status %d", w.status)
 			}

@@ -42,6 +42,24 @@ var noExport = &export{flush: func() {}}
 
 // timedFlush runs e.flush with the timer on: b.Loop stops the timer when it
 // ends, so without this the export work would not be charged.
+// cpuMeter measures the process's CPU time (user + system, all threads:
+// the request path, the exporters' goroutines and the garbage collector;
+// not the stand-ins, which are other processes) over a benchmark loop.
+// On two cores a variant's background export work can hide in wall time
+// while the other core is idle; cpu-ns/op charges it.
+type cpuMeter time.Duration
+
+func startCPU() cpuMeter {
+	self, _ := cpuTimes()
+	return cpuMeter(self)
+}
+
+// report adds cpu-ns/op; call it after the timed flush.
+func (m cpuMeter) report(b *testing.B) {
+	self, _ := cpuTimes()
+	b.ReportMetric(float64(self-time.Duration(m))/float64(b.N), "cpu-ns/op")
+}
+
 func timedFlush(b *testing.B, e *export) {
 	b.StartTimer()
 	e.flush()

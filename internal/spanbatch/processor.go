@@ -52,6 +52,13 @@ type Options struct {
 	Report func(error)
 }
 
+// keptCap is the most queue slots kept allocated between bursts. Larger
+// queues grow on demand (OnEnd allocates only when a burst reaches a new
+// size) and give the memory back once exported: a mostly empty queue of
+// QueueSize pointer slots would otherwise be scanned by every garbage
+// collection.
+const keptCap = 4096
+
 // ErrQueueFull is reported when spans are dropped because the queue is full.
 var ErrQueueFull = errors.New("spanbatch: export queue full, dropping spans")
 
@@ -68,7 +75,8 @@ type Processor struct {
 	exported atomic.Uint64 // spans handed to successful export calls
 
 	mu       sync.Mutex
-	pending  []sdktrace.ReadOnlySpan // cap = queue size
+	pending  []sdktrace.ReadOnlySpan // grows up to limit
+	limit    int                     // queue size: pending + inFlight never exceed it
 	inFlight int                     // spans taken by the goroutine, not yet exported
 	closed   bool
 	spare    []sdktrace.ReadOnlySpan // owned by the goroutine
@@ -91,8 +99,9 @@ func New(exp sdktrace.SpanExporter, o Options) *Processor {
 		delay:    o.Delay,
 		timeout:  o.ExportTimeout,
 		report:   o.Report,
-		pending:  make([]sdktrace.ReadOnlySpan, 0, o.QueueSize),
-		spare:    make([]sdktrace.ReadOnlySpan, 0, o.QueueSize),
+		pending:  make([]sdktrace.ReadOnlySpan, 0, min(o.QueueSize, keptCap)),
+		spare:    make([]sdktrace.ReadOnlySpan, 0, min(o.QueueSize, keptCap)),
+		limit:    o.QueueSize,
 		wake:     make(chan struct{}, 1),
 		flushReq: make(chan chan struct{}),
 		stop:     make(chan struct{}),
@@ -152,7 +161,8 @@ func (o Options) resolve() Options {
 // OnStart does nothing.
 func (p *Processor) OnStart(context.Context, sdktrace.ReadWriteSpan) {}
 
-// OnEnd queues a sampled span. It never blocks on I/O and never allocates.
+// OnEnd queues a sampled span. It never blocks on I/O, and does not
+// allocate unless a queue larger than keptCap grows.
 func (p *Processor) OnEnd(s sdktrace.ReadOnlySpan) {
 	if p == nil || s == nil || !s.SpanContext().IsSampled() {
 		return
@@ -164,7 +174,7 @@ func (p *Processor) OnEnd(s sdktrace.ReadOnlySpan) {
 		return
 	}
 	n := len(p.pending)
-	if n+p.inFlight >= cap(p.pending) {
+	if n+p.inFlight >= p.limit {
 		p.mu.Unlock()
 		if p.dropped.Add(1)%1024 == 1 && p.report != nil {
 			p.report(ErrQueueFull)
@@ -256,6 +266,9 @@ func (p *Processor) exportQueued() bool {
 		p.mu.Unlock()
 	}
 	clear(taken) // let the spans be collected
+	if cap(taken) > keptCap {
+		taken = make([]sdktrace.ReadOnlySpan, 0, keptCap) // a burst's buffer is not kept
+	}
 	p.spare = taken[:0]
 	return true
 }

@@ -47,7 +47,7 @@ type counters struct {
 
 // Processor is an [sdktrace.SpanProcessor] that sends each sampled span,
 // once ended, to the X-Ray daemon as one UDP datagram. OnEnd never blocks
-// and never allocates: spans go into a bounded queue (dropped and counted
+// and, with queues up to 4096 spans, never allocates: spans go into a bounded queue (dropped and counted
 // when it is full) drained by one goroutine, which encodes them in batches
 // and writes each batch with one system call where the platform allows
 // (sendmmsg on Linux). A nil *Processor is a no-op.
@@ -63,7 +63,8 @@ type Processor struct {
 	bat  batcher // owned by the goroutine
 
 	mu      sync.Mutex
-	pending []sdktrace.ReadOnlySpan // cap = queue size; guarded by mu
+	pending []sdktrace.ReadOnlySpan // grows up to limit; guarded by mu
+	limit   int                     // queue size: pending + inFlight never exceed it
 	// inFlight is the size of the batch the goroutine is sending; guarded by mu.
 	inFlight int
 	closed   bool                    // guarded by mu
@@ -75,6 +76,12 @@ type Processor struct {
 	done     chan struct{}
 	stopOnce sync.Once
 }
+
+// keptCap is the most queue slots kept allocated between bursts. Larger
+// queues grow on demand and give the memory back once sent: a mostly empty
+// queue of QueueSize pointer slots would otherwise be scanned by every
+// garbage collection.
+const keptCap = 4096
 
 // SendBatch is the most datagrams the Processor writes with one system
 // call, and the queue length at which it wakes its goroutine early.
@@ -104,8 +111,9 @@ func NewSpanProcessor(opts Options) (*Processor, error) {
 		enc:      NewEncoder(opts.Segments),
 		out:      sender{addr: udp, timeout: writeTimeout(opts)},
 		rep:      report.New(opts.ErrorHandler, opts.ReportInterval),
-		pending:  make([]sdktrace.ReadOnlySpan, 0, size),
-		spare:    make([]sdktrace.ReadOnlySpan, 0, size),
+		pending:  make([]sdktrace.ReadOnlySpan, 0, min(size, keptCap)),
+		spare:    make([]sdktrace.ReadOnlySpan, 0, min(size, keptCap)),
+		limit:    size,
 		wake:     make(chan struct{}, 1),
 		flushReq: make(chan chan struct{}),
 		stop:     make(chan struct{}),
@@ -127,7 +135,7 @@ func writeTimeout(o Options) time.Duration {
 func (p *Processor) OnStart(context.Context, sdktrace.ReadWriteSpan) {}
 
 // OnEnd queues a sampled span for sending. It never blocks on I/O and
-// never allocates.
+// does not allocate unless a queue larger than [keptCap] grows.
 func (p *Processor) OnEnd(s sdktrace.ReadOnlySpan) {
 	if p == nil || s == nil || !s.SpanContext().IsSampled() {
 		return
@@ -141,7 +149,7 @@ func (p *Processor) OnEnd(s sdktrace.ReadOnlySpan) {
 	n := len(p.pending)
 	// The bound covers the batch being sent too: waiting + in flight never
 	// exceeds QueueSize, so memory stays at QueueSize spans.
-	if n+p.inFlight >= cap(p.pending) {
+	if n+p.inFlight >= p.limit {
 		p.mu.Unlock()
 		p.drop()
 		return
@@ -236,6 +244,9 @@ func (p *Processor) sendQueued() bool {
 	}
 	p.bat.send(batch)
 	clear(batch) // let the spans be collected
+	if cap(batch) > keptCap {
+		batch = make([]sdktrace.ReadOnlySpan, 0, keptCap) // a burst's buffer is not kept
+	}
 	p.spare = batch[:0]
 	p.mu.Lock()
 	p.inFlight = 0
