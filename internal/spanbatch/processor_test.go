@@ -355,3 +355,21 @@ func (f *flushingRecorder) ForceFlush(context.Context) error {
 	f.flushes++
 	return f.err
 }
+
+func TestLargeQueueGrowsOnDemandAndShrinksAfterwards(t *testing.T) {
+	rec := &recorder{block: make(chan struct{})}
+	const size = 3 * keptCap
+	p := newProc(t, rec, Options{QueueSize: size, BatchSize: 100, Delay: time.Hour})
+	assert.LessOrEqual(t, cap(p.pending), keptCap, "not preallocated")
+	for range size + 500 {
+		p.OnEnd(span("s", true))
+	}
+	assert.Equal(t, uint64(500), p.Dropped(), "the bound is the queue size, not the initial capacity")
+	close(rec.block)
+	require.NoError(t, p.ForceFlush(context.Background()))
+	assert.Equal(t, size, rec.total())
+	require.NoError(t, p.ForceFlush(context.Background())) // the goroutine swaps buffers again
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	assert.LessOrEqual(t, cap(p.pending), keptCap, "the burst's buffer was released")
+}
