@@ -17,6 +17,11 @@
 // (the SDK's own counter, o11y only) and lost/op (spans or segments the
 // stand-in did not receive), which should be 0.
 //
+// Besides ns/op (wall time), every row reports cpu-ns/op: the process's CPU
+// time per request over the loop and the flush, all threads (request path,
+// exporter goroutines, garbage collector; not the stand-ins). On two cores
+// background work partly hides in wall time; CPU time charges it.
+//
 // BenchmarkGRPCServerHandler drives each variant's gRPC stats handler and
 // unary interceptor in process with the events grpc-go delivers for one RPC:
 // over loopback TCP (BenchmarkGRPCUnary) the instrumentation is a few µs in
@@ -27,10 +32,14 @@
 //
 // Reproduce the README table with:
 //
-//	cd bench && go test -run '^$' -bench . -benchmem -count 3
+//	cd bench && go test -run '^$' -bench . -benchmem -count 5
 //
 // and the loopback throughput comparison (production queue sizes, variants
-// interleaved over 3 rounds, median reported) with:
+// interleaved over 5 rounds, median reported with the server's and the load
+// generator's CPU time per request) with:
 //
 //	cd bench && go test -run TestLoopbackThroughput -v -loopback
+//
+// Add -loopback.only=o11y-otlp (comma-separated names) to run one variant
+// against bare, for example under -cpuprofile.
 package bench
