@@ -97,7 +97,7 @@ func retryAfter(v string) time.Duration {
 		return 0
 	}
 	if s, err := strconv.Atoi(v); err == nil && s > 0 {
-		return min(time.Duration(s)*time.Second, time.Minute)
+		return time.Duration(min(s, 60)) * time.Second // capped before multiplying: no overflow
 	}
 	if t, err := http.ParseTime(v); err == nil {
 		if d := time.Until(t); d > 0 {
