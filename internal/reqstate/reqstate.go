@@ -25,6 +25,28 @@ type State struct {
 
 type key struct{}
 
+// Key is the context key under which the *State is found. A context type
+// that already exists per request can answer it from its Value method
+// instead of adding a context.WithValue layer (and its allocation); see
+// [Context].
+var Key any = key{}
+
+// Context carries a State for a context type embedded in a per-request
+// struct: &Context{Context: parent, State: s} is what With(parent, s)
+// returns, without allocating when the struct is already allocated.
+type Context struct {
+	context.Context
+	State *State
+}
+
+// Value implements context.Context.
+func (c *Context) Value(k any) any {
+	if _, ok := k.(key); ok {
+		return c.State
+	}
+	return c.Context.Value(k)
+}
+
 // With returns a context carrying s.
 func With(ctx context.Context, s *State) context.Context {
 	return context.WithValue(ctx, key{}, s)

@@ -121,7 +121,8 @@ type rpcState struct {
 	ctx        stateCtx
 	span       trace.Span
 	fullMethod string
-	req        reqstate.State // server only; reqstate.With points at it
+	req        reqstate.State // server only; the context answers reqstate.Key with it
+	hasReq     bool           // server RPC: req is set
 	// sampleReq is true when the caller sent "Sampled=?" and wants our
 	// decision back in the response metadata.
 	sampleReq bool
@@ -170,6 +171,9 @@ type stateCtx struct {
 func (c *stateCtx) Value(key any) any {
 	if _, ok := key.(stateKey); ok {
 		return c.st
+	}
+	if c.st.hasReq && key == reqstate.Key { // server RPCs: reqstate.With without a layer
+		return &c.st.req
 	}
 	return c.Context.Value(key)
 }
@@ -297,7 +301,7 @@ func (h *handler) tagServer(ctx context.Context, full string) context.Context {
 	ctx, st.span = h.tracer.Start(ctx, full, opts...)
 	b.start = [6]attribute.KeyValue{} // drop references to this RPC's strings
 	spanBufs.Put(b)
-	ctx = reqstate.With(ctx, &st.req)
+	st.hasReq = true
 	return withState(ctx, st)
 }
 

@@ -94,11 +94,12 @@ func newSpanBuf() *spanBuf {
 }
 
 // request is the one allocation the middleware makes per request: the
-// request state the context carries, the response writer wrapper, the
+// request state and the context layer carrying it, the response writer wrapper, the
 // header value slices and the bytes of the request id and trace header.
 // It is never pooled: the context (and so user goroutines) can reach it.
 type request struct {
 	st     reqstate.State
+	ctx    reqstate.Context // the handler's context: carries st
 	w      responseWriter
 	hdr    [2]string
 	method string
@@ -166,8 +167,8 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if s.logh != nil {
 		q.st.DebugLogs = s.logh.SampleDebug()
 	}
-	ctx = reqstate.With(ctx, &q.st)
-	r2 := r.WithContext(ctx)
+	q.ctx = reqstate.Context{Context: ctx, State: &q.st} // reqstate.With without an allocation
+	r2 := r.WithContext(&q.ctx)
 
 	defer s.finish(q, r2, span, b, start)
 	h.next.ServeHTTP(&q.w, r2)
