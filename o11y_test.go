@@ -251,6 +251,31 @@ func TestShutdownAbortsExportToRefusingCollector(t *testing.T) {
 	// goroutines must be gone by then, not after the exporter's own timeout.
 }
 
+// TestShutdownWithExpiredContextStopsProcessors: the tracer provider skips
+// its processors when the context has already ended; the SDK must still
+// stop its own (X-Ray and OTLP), or their goroutines outlive Shutdown.
+func TestShutdownWithExpiredContextStopsProcessors(t *testing.T) {
+	for _, exporter := range []string{"xray", "otlp"} {
+		t.Run(exporter, func(t *testing.T) {
+			defer goleak.VerifyNone(t, goleak.IgnoreCurrent())
+			var out bytes.Buffer
+			cfg := baseConfig(&out, &errorsSeen{})
+			cfg.Traces.Exporter = exporter
+			cfg.Traces.DaemonAddress = "127.0.0.1:9" // discard port: nothing listens
+			cfg.Traces.OTLPEndpoint = "http://" + refusingTCPAddr(t)
+			sdk, err := Start(context.Background(), cfg)
+			require.NoError(t, err)
+			for range 5 {
+				_, span := sdk.Tracer().Start(context.Background(), "op")
+				span.End()
+			}
+			ctx, cancel := context.WithCancel(context.Background())
+			cancel()
+			assert.Error(t, sdk.Shutdown(ctx))
+		})
+	}
+}
+
 func TestOTLPFailuresReachTheErrorHandler(t *testing.T) {
 	addr := refusingTCPAddr(t)
 
