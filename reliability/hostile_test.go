@@ -503,7 +503,7 @@ func (c *capture) Shutdown(context.Context) error                  { return nil 
 func (c *capture) ForceFlush(context.Context) error                { return nil }
 
 // TestHugeAttributeHeldInMemory: the exporters bound how many spans wait
-// (2 × QueueSize for X-Ray, QueueSize for OTLP), not their size. Unless the
+// (QueueSize, the batch being sent included), not their size. Unless the
 // tracer provider limits attribute value length, a span holding a 1 MB
 // attribute keeps it whole until export, so a stuck exporter can hold
 // QueueSize × (value size) bytes: 2 GiB for 2,048 queued 1 MB values.

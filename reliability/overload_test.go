@@ -194,7 +194,7 @@ func overload(t *testing.T, absent bool, queueSize int, dur time.Duration) {
 		t.Errorf("a %d-span queue under %d spans/s dropped nothing", queueSize, rate)
 	}
 	if violations > 0 {
-		t.Errorf("held-spans bound exceeded %d times (max %d held, bound 2 × %d)", violations, maxInflight, queueSize)
+		t.Errorf("held-spans bound exceeded %d times (max %d held, bound %d plus one span per producer)", violations, maxInflight, queueSize)
 	}
 	if got := int64(st.Sent + st.Errors + st.Dropped); got != n {
 		t.Errorf("accounting: sent %d + errors %d + dropped %d = %d, want %d ended spans", st.Sent, st.Errors, st.Dropped, got, n)

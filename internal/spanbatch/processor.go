@@ -1,6 +1,7 @@
-// Package spanbatch is a batching [sdktrace.SpanProcessor] for exporters
-// that send many spans per call (OTLP). It replaces the SDK's
-// BatchSpanProcessor on the request path for two reasons:
+// Package spanbatch is the SDK's batching [sdktrace.SpanProcessor]: the
+// queue in front of the OTLP exporter and of the X-Ray daemon exporter
+// (tracing/xrayudp.Processor). It replaces the SDK's BatchSpanProcessor on
+// the request path for two reasons:
 //
 //   - OnEnd appends to a mutex-guarded slice and wakes the export goroutine
 //     once per batch (the first span after an idle period, and a full
@@ -86,6 +87,7 @@ type Processor struct {
 	stop     chan struct{}
 	done     chan struct{}
 	stopOnce sync.Once
+	shutErr  error // the exporter's Shutdown result; written before done is closed
 }
 
 var _ sdktrace.SpanProcessor = (*Processor)(nil)
@@ -197,8 +199,16 @@ func (p *Processor) queued() int {
 	return len(p.pending)
 }
 
+// Queued returns how many spans wait for the goroutine (not counting the
+// batch it is exporting).
+func (p *Processor) Queued() int { return p.queued() }
+
+// Done is closed when the export goroutine has finished, after Shutdown.
+func (p *Processor) Done() <-chan struct{} { return p.done }
+
 func (p *Processor) run() {
 	defer close(p.done)
+	defer p.shutdownExporter()
 	timer := time.NewTimer(p.delay)
 	timer.Stop()
 	for {
@@ -296,6 +306,19 @@ func (p *Processor) drain() {
 	}
 }
 
+// shutdownExporter runs on the goroutine after its last export, so the
+// exporter is never shut down while it is still exporting.
+func (p *Processor) shutdownExporter() {
+	defer func() {
+		if r := recover(); r != nil {
+			p.shutErr = fmt.Errorf("spanbatch: exporter Shutdown panicked: %v", r)
+		}
+	}()
+	ctx, cancel := context.WithTimeout(context.Background(), p.timeout)
+	defer cancel()
+	p.shutErr = p.exp.Shutdown(ctx)
+}
+
 // ForceFlush exports every span queued before the call, or returns an error
 // naming how many were still queued when ctx ended. It then flushes the
 // exporter if it has a ForceFlush method.
@@ -339,14 +362,16 @@ type Aborter interface{ Abort() }
 // microseconds unless the exporter ignores the abort.
 const abortGrace = 250 * time.Millisecond
 
-// Shutdown exports the queued spans, then shuts the exporter down. Spans
-// ended afterwards are dropped and counted.
+// Shutdown exports the queued spans, then shuts the exporter down (on the
+// export goroutine, after its last export). Spans ended afterwards are
+// dropped and counted.
 //
-// If ctx ends first, Shutdown returns an error naming how many spans were
-// not exported. When the exporter is an [Aborter] it is aborted, so the
-// spans still queued fail promptly and are counted by the exporter, and
-// Shutdown waits briefly for that; otherwise the goroutine finishes in the
-// background, each export bounded by ExportTimeout.
+// If ctx ends first, Shutdown returns a [*PendingError] naming how many
+// spans were not exported. When the exporter is an [Aborter] it is
+// aborted, so the spans still queued fail promptly and are counted by the
+// exporter, and Shutdown waits briefly for that; otherwise the goroutine
+// finishes in the background, each export bounded by ExportTimeout, and
+// shuts the exporter down then.
 func (p *Processor) Shutdown(ctx context.Context) error {
 	if p == nil {
 		return nil
@@ -361,27 +386,42 @@ func (p *Processor) Shutdown(ctx context.Context) error {
 	p.stopOnce.Do(func() { close(p.stop) })
 	select {
 	case <-p.done:
-		return p.exp.Shutdown(ctx)
+		return p.shutErr
 	case <-ctx.Done():
 	}
 	err := p.pendingErr("shutdown", ctx.Err())
 	if a, ok := p.exp.(Aborter); ok {
 		a.Abort()
 		t := time.NewTimer(abortGrace)
+		defer t.Stop()
 		select {
 		case <-p.done:
+			return errors.Join(err, p.shutErr)
 		case <-t.C:
 		}
-		t.Stop()
 	}
-	return errors.Join(err, p.exp.Shutdown(ctx))
+	return err
 }
+
+// PendingError is returned by ForceFlush and Shutdown when their context
+// ends before every span was exported.
+type PendingError struct {
+	Op       string // "flush" or "shutdown"
+	Queued   int    // spans waiting for the goroutine
+	InFlight int    // spans taken by the goroutine and not yet exported
+	Err      error  // the context's error
+}
+
+func (e *PendingError) Error() string {
+	return fmt.Sprintf("spanbatch: %s: %d spans not exported: %v", e.Op, e.Queued+e.InFlight, e.Err)
+}
+
+func (e *PendingError) Unwrap() error { return e.Err }
 
 func (p *Processor) pendingErr(op string, cause error) error {
 	p.mu.Lock()
-	n := len(p.pending) + p.inFlight
-	p.mu.Unlock()
-	return fmt.Errorf("spanbatch: %s: %d spans not exported: %w", op, n, cause)
+	defer p.mu.Unlock()
+	return &PendingError{Op: op, Queued: len(p.pending), InFlight: p.inFlight, Err: cause}
 }
 
 // Dropped counts spans dropped: queue full, ended after Shutdown, or lost

@@ -5,12 +5,13 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
-	"sync"
 	"sync/atomic"
 	"time"
 
-	"github.com/o11y-go/o11y/internal/report"
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
+
+	"github.com/o11y-go/o11y/internal/report"
+	"github.com/o11y-go/o11y/internal/spanbatch"
 )
 
 // Options configures [NewSpanProcessor] and [NewExporter]. The zero value
@@ -47,41 +48,21 @@ type counters struct {
 
 // Processor is an [sdktrace.SpanProcessor] that sends each sampled span,
 // once ended, to the X-Ray daemon as one UDP datagram. OnEnd never blocks
-// and, with queues up to 4096 spans, never allocates: spans go into a bounded queue (dropped and counted
-// when it is full) drained by one goroutine, which encodes them in batches
-// and writes each batch with one system call where the platform allows
-// (sendmmsg on Linux). A nil *Processor is a no-op.
+// and, with queues up to 4096 spans, never allocates: spans go into a
+// bounded queue (dropped and counted when it is full) drained by one
+// goroutine, which encodes them in batches and writes each batch with one
+// system call where the platform allows (sendmmsg on Linux). A nil
+// *Processor is a no-op.
 //
 // The goroutine is woken once per batch, not once per span: by the first
 // span queued after it went idle (it then lingers up to [Linger] for more),
-// or as soon as [SendBatch] spans are waiting.
+// or as soon as [SendBatch] spans are waiting. The queue is the SDK's
+// shared batching processor (internal/spanbatch) feeding an [Exporter].
 type Processor struct {
-	enc  *Encoder
-	out  sender
-	rep  *report.Reporter
-	stat counters
-	bat  batcher // owned by the goroutine
-
-	mu      sync.Mutex
-	pending []sdktrace.ReadOnlySpan // grows up to limit; guarded by mu
-	limit   int                     // queue size: pending + inFlight never exceed it
-	// inFlight is the size of the batch the goroutine is sending; guarded by mu.
-	inFlight int
-	closed   bool                    // guarded by mu
-	spare    []sdktrace.ReadOnlySpan // the other buffer; owned by the goroutine
-
-	wake     chan struct{} // capacity 1: "spans are waiting"
-	flushReq chan chan struct{}
-	stop     chan struct{}
-	done     chan struct{}
-	stopOnce sync.Once
+	x    *Exporter
+	q    *spanbatch.Processor
+	done <-chan struct{} // closed when the goroutine has finished
 }
-
-// keptCap is the most queue slots kept allocated between bursts. Larger
-// queues grow on demand and give the memory back once sent: a mostly empty
-// queue of QueueSize pointer slots would otherwise be scanned by every
-// garbage collection.
-const keptCap = 4096
 
 // SendBatch is the most datagrams the Processor writes with one system
 // call, and the queue length at which it wakes its goroutine early.
@@ -99,7 +80,7 @@ var errQueueFull = errors.New("xrayudp: span queue full, dropping spans")
 // not touch the network (the socket is dialled by the background goroutine),
 // so it fails only on an unparseable address.
 func NewSpanProcessor(opts Options) (*Processor, error) {
-	udp, _, err := ParseDaemonAddress(opts.DaemonAddress)
+	x, err := NewExporter(opts)
 	if err != nil {
 		return nil, err
 	}
@@ -107,21 +88,22 @@ func NewSpanProcessor(opts Options) (*Processor, error) {
 	if size <= 0 {
 		size = 2048
 	}
-	p := &Processor{
-		enc:      NewEncoder(opts.Segments),
-		out:      sender{addr: udp, timeout: writeTimeout(opts)},
-		rep:      report.New(opts.ErrorHandler, opts.ReportInterval),
-		pending:  make([]sdktrace.ReadOnlySpan, 0, min(size, keptCap)),
-		spare:    make([]sdktrace.ReadOnlySpan, 0, min(size, keptCap)),
-		limit:    size,
-		wake:     make(chan struct{}, 1),
-		flushReq: make(chan chan struct{}),
-		stop:     make(chan struct{}),
-		done:     make(chan struct{}),
-	}
-	p.bat.init(p.enc, &p.out, &p.stat, p.rep)
-	go p.run()
-	return p, nil
+	rep := x.rep
+	q := spanbatch.New(x, spanbatch.Options{
+		QueueSize:     size,
+		BatchSize:     SendBatch,
+		Delay:         Linger,
+		ExportTimeout: 30 * time.Second, // each write is bounded by WriteTimeout anyway
+		Getenv:        func(string) string { return "" }, // OTEL_BSP_* are for the OTLP path
+		Report: func(err error) {
+			if errors.Is(err, spanbatch.ErrQueueFull) {
+				rep.Report("xrayudp.drop", errQueueFull)
+			} else {
+				rep.Report("xrayudp.batch", err)
+			}
+		},
+	})
+	return &Processor{x: x, q: q, done: q.Done()}, nil
 }
 
 func writeTimeout(o Options) time.Duration {
@@ -135,130 +117,17 @@ func writeTimeout(o Options) time.Duration {
 func (p *Processor) OnStart(context.Context, sdktrace.ReadWriteSpan) {}
 
 // OnEnd queues a sampled span for sending. It never blocks on I/O and
-// does not allocate unless a queue larger than [keptCap] grows.
+// does not allocate unless a queue larger than 4096 spans grows.
 func (p *Processor) OnEnd(s sdktrace.ReadOnlySpan) {
-	if p == nil || s == nil || !s.SpanContext().IsSampled() {
+	if p == nil {
 		return
 	}
-	p.mu.Lock()
-	if p.closed {
-		p.mu.Unlock()
-		p.stat.dropped.Add(1) // counted, not reported: expected while shutting down
-		return
-	}
-	n := len(p.pending)
-	// The bound covers the batch being sent too: waiting + in flight never
-	// exceeds QueueSize, so memory stays at QueueSize spans.
-	if n+p.inFlight >= p.limit {
-		p.mu.Unlock()
-		p.drop()
-		return
-	}
-	p.pending = append(p.pending, s)
-	p.mu.Unlock()
-	if n == 0 || n+1 == SendBatch {
-		select {
-		case p.wake <- struct{}{}:
-		default: // already signalled
-		}
-	}
-}
-
-func (p *Processor) drop() {
-	// Report the first drop and then every 1024th: cheap under overload.
-	if p.stat.dropped.Add(1)%1024 == 1 {
-		p.rep.Report("xrayudp.drop", errQueueFull)
-	}
+	p.q.OnEnd(s)
 }
 
 // queued returns how many spans wait in the queue (not yet taken by the
 // goroutine).
-func (p *Processor) queued() int {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	return len(p.pending)
-}
-
-func (p *Processor) run() {
-	defer close(p.done)
-	defer p.out.close()
-	linger := time.NewTimer(Linger)
-	linger.Stop()
-	for {
-		// Idle: wait for the first span.
-		select {
-		case <-p.wake:
-		case r := <-p.flushReq:
-			p.sendQueued()
-			close(r)
-			continue
-		case <-p.stop:
-			p.drain()
-			return
-		}
-		// Spans are waiting: give a batch the chance to fill.
-		if p.queued() < SendBatch {
-			linger.Reset(Linger)
-			select {
-			case <-p.wake: // a batch is full
-			case <-linger.C:
-			case r := <-p.flushReq:
-				p.sendQueued()
-				close(r)
-			case <-p.stop:
-				linger.Stop()
-				p.drain()
-				return
-			}
-			linger.Stop()
-		}
-		// Send until the queue is empty. Between swaps, answer a flush (one
-		// more swap sends everything queued before it) or a shutdown, so
-		// neither waits for a sustained stream of spans to pause.
-		for p.sendQueued() {
-			select {
-			case r := <-p.flushReq:
-				p.sendQueued()
-				close(r)
-			case <-p.stop:
-				p.drain()
-				return
-			default:
-			}
-		}
-	}
-}
-
-// sendQueued sends everything queued now, swapping the queue with the spare
-// buffer so producers are held up only for the swap. It reports whether
-// there was anything to send.
-func (p *Processor) sendQueued() bool {
-	p.mu.Lock()
-	batch := p.pending
-	p.pending = p.spare[:0]
-	p.inFlight = len(batch)
-	p.mu.Unlock()
-	if len(batch) == 0 {
-		p.spare = batch
-		return false
-	}
-	p.bat.send(batch)
-	clear(batch) // let the spans be collected
-	if cap(batch) > keptCap {
-		batch = make([]sdktrace.ReadOnlySpan, 0, keptCap) // a burst's buffer is not kept
-	}
-	p.spare = batch[:0]
-	p.mu.Lock()
-	p.inFlight = 0
-	p.mu.Unlock()
-	return true
-}
-
-// drain sends until the queue stays empty (after Shutdown no span is added).
-func (p *Processor) drain() {
-	for p.sendQueued() {
-	}
-}
+func (p *Processor) queued() int { return p.q.Queued() }
 
 // encodeSafe encodes s into *b. A panic (a bug, or a foreign ReadOnlySpan
 // implementation misbehaving) must not take the application down from a
@@ -287,56 +156,29 @@ func (p *Processor) ForceFlush(ctx context.Context) error {
 	if p == nil {
 		return nil
 	}
-	p.mu.Lock()
-	closed := p.closed
-	p.mu.Unlock()
-	if closed {
-		return nil
-	}
-	r := make(chan struct{})
-	select {
-	case p.flushReq <- r:
-	case <-p.done:
-		return nil
-	case <-ctx.Done():
-		return p.pendingErr("flush", ctx.Err())
-	}
-	select {
-	case <-r:
-		return nil
-	case <-p.done: // shut down meanwhile; Shutdown reports what was lost
-		return nil
-	case <-ctx.Done():
-		return p.pendingErr("flush", ctx.Err())
-	}
+	return pendingErr(p.q.ForceFlush(ctx))
 }
 
 // Shutdown sends the queued spans, closes the socket and stops the
 // goroutine. Spans ended afterwards are dropped. If ctx ends first it
 // returns an error naming how many spans were not sent (the goroutine still
-// finishes in the background, each write bounded by WriteTimeout).
+// finishes in the background, each write bounded by WriteTimeout, and then
+// closes the socket).
 func (p *Processor) Shutdown(ctx context.Context) error {
 	if p == nil {
 		return nil
 	}
-	p.mu.Lock()
-	already := p.closed
-	p.closed = true
-	p.mu.Unlock()
-	if already {
-		return nil // the first call reported what was lost
-	}
-	p.stopOnce.Do(func() { close(p.stop) })
-	select {
-	case <-p.done:
-		return nil
-	case <-ctx.Done():
-		return p.pendingErr("shutdown", ctx.Err())
-	}
+	return pendingErr(p.q.Shutdown(ctx))
 }
 
-func (p *Processor) pendingErr(op string, cause error) error {
-	return fmt.Errorf("xrayudp: %s: %s spans not sent: %w", op, strconv.Itoa(p.queued()), cause)
+// pendingErr words the batch processor's "not exported" error for X-Ray.
+func pendingErr(err error) error {
+	var pe *spanbatch.PendingError
+	if !errors.As(err, &pe) {
+		return err
+	}
+	return fmt.Errorf("xrayudp: %s: %s spans not sent (and %s being sent): %w",
+		pe.Op, strconv.Itoa(pe.Queued), strconv.Itoa(pe.InFlight), pe.Err)
 }
 
 // Stats returns the processor's counters.
@@ -344,12 +186,9 @@ func (p *Processor) Stats() Stats {
 	if p == nil {
 		return Stats{}
 	}
-	return Stats{
-		Sent:    p.stat.sent.Load(),
-		Dropped: p.stat.dropped.Load(),
-		Errors:  p.stat.errors.Load(),
-		Trimmed: p.enc.Trimmed(),
-	}
+	st := p.x.Stats()
+	st.Dropped += p.q.Dropped()
+	return st
 }
 
 // Encoder returns the processor's encoder (for tests and tools).
@@ -357,5 +196,5 @@ func (p *Processor) Encoder() *Encoder {
 	if p == nil {
 		return nil
 	}
-	return p.enc
+	return p.x.enc
 }
