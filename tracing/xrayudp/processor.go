@@ -93,7 +93,7 @@ func NewSpanProcessor(opts Options) (*Processor, error) {
 		QueueSize:     size,
 		BatchSize:     SendBatch,
 		Delay:         Linger,
-		ExportTimeout: 30 * time.Second, // each write is bounded by WriteTimeout anyway
+		ExportTimeout: 30 * time.Second,                  // each write is bounded by WriteTimeout anyway
 		Getenv:        func(string) string { return "" }, // OTEL_BSP_* are for the OTLP path
 		Report: func(err error) {
 			if errors.Is(err, spanbatch.ErrQueueFull) {
