@@ -9,9 +9,7 @@ import (
 	"testing"
 	"time"
 
-	"go.opentelemetry.io/otel/attribute"
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
-	"go.opentelemetry.io/otel/trace"
 	coltracepb "go.opentelemetry.io/proto/otlp/collector/trace/v1"
 	"google.golang.org/grpc"
 )
@@ -93,30 +91,8 @@ func otlpOverload(t *testing.T, delay time.Duration, queueSize int, dur time.Dur
 	var maxHeap uint64
 	stop := make(chan struct{})
 	var wg sync.WaitGroup
-	start := time.Now()
-	for p := range producers {
-		wg.Go(func() {
-			attrs := []attribute.KeyValue{attribute.Int("producer", p), attribute.String("payload", "some value of modest size")}
-			var n int64
-			for {
-				select {
-				case <-stop:
-					return
-				default:
-				}
-				target := int64(time.Since(start).Seconds() * rate / producers)
-				if n >= target {
-					time.Sleep(500 * time.Microsecond)
-					continue
-				}
-				for end := min(target, n+64); n < end; n++ {
-					_, s := tracer.Start(context.Background(), "overload", trace.WithAttributes(attrs...))
-					s.End()
-				}
-				runtime.Gosched()
-			}
-		})
-	}
+	var offered atomic.Int64
+	offerSpans(&wg, tracer, rate, producers, stop, &offered)
 	wg.Go(func() {
 		tick := time.NewTicker(50 * time.Millisecond)
 		defer tick.Stop()

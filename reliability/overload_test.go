@@ -76,33 +76,7 @@ func overload(t *testing.T, absent bool, queueSize int, dur time.Duration) {
 	stop := make(chan struct{})
 	var wg sync.WaitGroup
 	start := time.Now()
-	for p := range producers {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			attrs := []attribute.KeyValue{attribute.Int("producer", p), attribute.String("payload", "some value of modest size")}
-			ctx := context.Background()
-			var n int64
-			for {
-				select {
-				case <-stop:
-					return
-				default:
-				}
-				target := int64(time.Since(start).Seconds() * rate / producers)
-				if n >= target {
-					time.Sleep(500 * time.Microsecond)
-					continue
-				}
-				for end := min(target, n+64); n < end; n++ {
-					_, s := tracer.Start(ctx, "overload", trace.WithAttributes(attrs...))
-					s.End()
-					offered.Add(1)
-				}
-				runtime.Gosched()
-			}
-		}()
-	}
+	offerSpans(&wg, tracer, rate, producers, stop, &offered)
 
 	// Watchers: queue bound, heap, and a health probe.
 	var maxInflight, violations int64
@@ -226,5 +200,37 @@ func overload(t *testing.T, absent bool, queueSize int, dur time.Duration) {
 	}
 	if p, lim := percentile(probes, 100), time.Duration(float64(2*time.Second)*slack); p > lim {
 		t.Errorf("health probe max %v under overload (want < %v)", p, lim)
+	}
+}
+
+// offerSpans starts producers goroutines (added to wg) that together end
+// rate spans per second on tracer, in bursts of up to 64, until stop is
+// closed, counting them in offered.
+func offerSpans(wg *sync.WaitGroup, tracer trace.Tracer, rate, producers int, stop <-chan struct{}, offered *atomic.Int64) {
+	start := time.Now()
+	for p := range producers {
+		wg.Go(func() {
+			attrs := []attribute.KeyValue{attribute.Int("producer", p), attribute.String("payload", "some value of modest size")}
+			ctx := context.Background()
+			var n int64
+			for {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				target := int64(time.Since(start).Seconds() * float64(rate) / float64(producers))
+				if n >= target {
+					time.Sleep(500 * time.Microsecond)
+					continue
+				}
+				for end := min(target, n+64); n < end; n++ {
+					_, s := tracer.Start(ctx, "overload", trace.WithAttributes(attrs...))
+					s.End()
+					offered.Add(1)
+				}
+				runtime.Gosched()
+			}
+		})
 	}
 }
