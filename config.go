@@ -61,7 +61,7 @@ type Config struct {
 
 	// envWarnings are ConfigFromEnv's complaints, reported by Start.
 	envWarnings []string
-	// getenv is set by ConfigFromEnv for platform detection.
+	// getenv is set by ConfigFromEnv; see env.
 	getenv func(string) string
 }
 
@@ -154,8 +154,19 @@ type LogsConfig struct {
 	AccessLog string
 }
 
-// ConfigFromEnv returns a Config filled from the environment. It is the only
-// place the SDK reads environment variables. Unparseable values are ignored
+// env is what platform detection and the OTLP exporter read variables
+// with: the one ConfigFromEnv set, else the process environment.
+func (c *Config) env() func(string) string {
+	if c.getenv != nil {
+		return c.getenv
+	}
+	return os.Getenv
+}
+
+// ConfigFromEnv returns a Config filled from the environment. Besides the
+// platform variables read by resource detection and the OTLP exporter's
+// own OTEL_EXPORTER_OTLP_* and OTEL_BSP_* variables, it is the only place
+// the SDK reads environment variables. Unparseable values are ignored
 // (the default applies) and reported through the ErrorHandler by Start.
 func ConfigFromEnv() Config {
 	c, warns := configFromLookup(os.LookupEnv)

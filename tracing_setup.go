@@ -4,14 +4,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"os"
 	"strings"
 
 	"go.opentelemetry.io/otel/sdk/resource"
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 
 	"github.com/o11y-go/o11y/internal/otlpexport"
-	"github.com/o11y-go/o11y/internal/report"
 	"github.com/o11y-go/o11y/internal/spanbatch"
 	"github.com/o11y-go/o11y/tracing"
 	"github.com/o11y-go/o11y/tracing/awsresource"
@@ -113,11 +111,7 @@ func (s *SDK) startTracing(ctx context.Context) error {
 		s.xray = p
 		opts = append(opts, sdktrace.WithSpanProcessor(p))
 	case "otlp":
-		getenv := cfg.getenv
-		if getenv == nil {
-			getenv = os.Getenv
-		}
-		exp, err := newOTLPExporter(cfg.Traces, getenv, s.errorHandler("otlp"), s.reporter)
+		exp, err := newOTLPExporter(cfg.Traces, cfg.env(), s.errorHandler("otlp"))
 		if err != nil {
 			errs = append(errs, err)
 			break
@@ -126,7 +120,7 @@ func (s *SDK) startTracing(ctx context.Context) error {
 		s.otlp = abortable
 		s.otlpBatch = spanbatch.New(abortable, spanbatch.Options{
 			QueueSize: cfg.Traces.QueueSize,
-			Getenv:    getenv,
+			Getenv:    cfg.env(),
 			Report:    s.errorHandler("otlp"),
 		})
 		opts = append(opts, sdktrace.WithSpanProcessor(s.otlpBatch))
@@ -160,12 +154,9 @@ func (s *SDK) startTracing(ctx context.Context) error {
 // problems are reported, never fatal.
 func (s *SDK) detectResource(ctx context.Context) *resource.Resource {
 	cfg := s.cfg
-	getenv := cfg.getenv
-	if getenv == nil {
-		// Platform detection reads the platform's own variables
-		// (ECS_CONTAINER_METADATA_URI_V4, AWS_LAMBDA_FUNCTION_NAME, …).
-		getenv = os.Getenv
-	}
+	// Platform detection reads the platform's own variables
+	// (ECS_CONTAINER_METADATA_URI_V4, AWS_LAMBDA_FUNCTION_NAME, …).
+	getenv := cfg.env()
 	opts := awsresource.Options{
 		ServiceName:    cfg.ServiceName,
 		ServiceVersion: cfg.ServiceVersion,
@@ -197,7 +188,7 @@ func (s *SDK) detectResource(ctx context.Context) *resource.Resource {
 // same wire content as the upstream exporters, encoded without building
 // message structs). It does not dial, so an unreachable collector never
 // blocks Start.
-func newOTLPExporter(tc TracesConfig, getenv func(string) string, reportErr func(error), reporter *report.Reporter) (*otlpexport.Exporter, error) {
+func newOTLPExporter(tc TracesConfig, getenv func(string) string, reportErr func(error)) (*otlpexport.Exporter, error) {
 	endpoint := tc.OTLPEndpoint
 	if p := strings.ToLower(tc.OTLPProtocol); (p == "http/protobuf" || p == "http") && endpoint != "" {
 		if !strings.Contains(endpoint, "://") {
@@ -214,6 +205,5 @@ func newOTLPExporter(tc TracesConfig, getenv func(string) string, reportErr func
 		Protocol: tc.OTLPProtocol,
 		Getenv:   getenv,
 		Report:   reportErr,
-		Reporter: reporter,
 	})
 }

@@ -10,8 +10,6 @@ import (
 	"strconv"
 	"strings"
 	"time"
-
-	"github.com/o11y-go/o11y/internal/report"
 )
 
 // Options configures an Exporter. Everything not set here comes from the
@@ -29,14 +27,12 @@ type Options struct {
 	// Getenv reads the OTEL_EXPORTER_OTLP_* variables; nil means os.Getenv.
 	Getenv func(string) string
 	// Report receives configuration problems that do not stop the exporter
-	// (an unparsable header entry, an unknown compression) and the first
-	// failed attempt of an export that will be retried, so an unreachable
-	// collector is known before the retries run out. The caller
-	// rate-limits; nil drops them.
+	// (an unparsable header entry, an unknown compression), the first
+	// failed attempt of an export that will be retried (so an unreachable
+	// collector is known before the retries run out), and strings that
+	// were not valid UTF-8 (once per minute). The caller rate-limits the
+	// rest; nil drops them.
 	Report func(error)
-	// Reporter, when set, receives data problems found while encoding
-	// (strings that are not valid UTF-8), rate-limited per kind.
-	Reporter *report.Reporter
 }
 
 // settings is Options resolved against the environment.

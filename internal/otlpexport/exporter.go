@@ -11,6 +11,7 @@ import (
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 
 	"github.com/o11y-go/o11y/internal/otlpenc"
+	"github.com/o11y-go/o11y/internal/report"
 )
 
 // Exporter is an sdktrace.SpanExporter sending OTLP over gRPC or
@@ -52,7 +53,7 @@ func New(o Options) (*Exporter, error) {
 		return nil, err
 	}
 	e := &Exporter{s: s}
-	e.enc.Reporter = o.Reporter
+	e.enc.Reporter = report.New(o.Report, report.DefaultInterval)
 	if s.protocol == "grpc" {
 		e.tr, err = newGRPC(s)
 	} else {

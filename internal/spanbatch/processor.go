@@ -224,16 +224,25 @@ func (p *Processor) run() {
 		}
 		if p.queued() < p.batch {
 			timer.Reset(p.delay)
-			select {
-			case <-p.wake: // a batch is full
-			case <-timer.C:
-			case r := <-p.flushReq:
-				p.exportQueued()
-				close(r)
-			case <-p.stop:
-				timer.Stop()
-				p.drain()
-				return
+		linger:
+			for {
+				select {
+				case <-p.wake:
+					if p.queued() < p.batch {
+						continue // left over from a batch a flush already took
+					}
+					break linger // a batch is full
+				case <-timer.C:
+					break linger
+				case r := <-p.flushReq:
+					p.exportQueued()
+					close(r)
+					break linger
+				case <-p.stop:
+					timer.Stop()
+					p.drain()
+					return
+				}
 			}
 			timer.Stop()
 		}

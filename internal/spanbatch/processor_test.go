@@ -373,3 +373,20 @@ func TestLargeQueueGrowsOnDemandAndShrinksAfterwards(t *testing.T) {
 	defer p.mu.Unlock()
 	assert.LessOrEqual(t, cap(p.pending), keptCap, "the burst's buffer was released")
 }
+
+// A flush that takes a full batch leaves its wake-up signal behind; it must
+// not make the next partial batch go out before the delay.
+func TestStaleWakeDoesNotCutTheDelayShort(t *testing.T) {
+	rec := &recorder{}
+	p := newProc(t, rec, Options{BatchSize: 3, Delay: time.Hour})
+	for range 3 {
+		p.OnEnd(span("s", true))
+	}
+	require.NoError(t, p.ForceFlush(context.Background()))
+	require.Equal(t, 3, rec.total())
+	p.OnEnd(span("s", true))
+	time.Sleep(50 * time.Millisecond)
+	assert.Equal(t, 3, rec.total(), "a partial batch waits for the delay")
+	require.NoError(t, p.ForceFlush(context.Background()))
+	assert.Equal(t, []int{3, 1}, rec.sizes())
+}
