@@ -1,6 +1,7 @@
 package o11y
 
 import (
+	"crypto/tls"
 	"io"
 
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
@@ -15,8 +16,10 @@ import (
 // X-Ray daemon at 127.0.0.1:2000 (if none listens, spans are dropped and
 // counted), EMF metrics and JSON logs go to stdout.
 //
-// Environment variables are read only by [ConfigFromEnv]; the README has the
-// table of every variable it reads.
+// Environment variables are read by [ConfigFromEnv] (the README has the
+// table), except that OTLP settings left empty fall back to the
+// OTEL_EXPORTER_OTLP_* and OTEL_BSP_* variables when OTLP is the exporter,
+// also for a Config built in code.
 type Config struct {
 	// ServiceName names the service: the X-Ray segment name, the EMF Service
 	// dimension and the log "service" field. Default: OTEL_SERVICE_NAME, else
@@ -73,11 +76,35 @@ type TracesConfig struct {
 	// DaemonAddress is the X-Ray daemon address in either AWS_XRAY_DAEMON_ADDRESS
 	// form: "host:port" or "tcp:host:port udp:host:port". Default 127.0.0.1:2000.
 	DaemonAddress string
-	// OTLPEndpoint is the OTLP traces endpoint (a URL such as
-	// http://localhost:4317 or http://collector:4318/v1/traces).
+	// OTLPEndpoint is the OTLP traces endpoint, with the meaning of
+	// OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: http://localhost:4317 (gRPC, any
+	// path ignored) or http://collector:4318/v1/traces (HTTP, used as is).
+	// https:// means TLS, http:// plaintext; without a scheme, TLS unless
+	// OTLPInsecure. Empty: OTEL_EXPORTER_OTLP_TRACES_ENDPOINT, else
+	// OTEL_EXPORTER_OTLP_ENDPOINT as a base URL (HTTP appends /v1/traces).
+	//
+	// Every OTLP field left at its zero value falls back to its
+	// OTEL_EXPORTER_OTLP_* variable, also when the Config is built in code;
+	// a field that is set wins.
 	OTLPEndpoint string
 	// OTLPProtocol is "grpc" (default) or "http/protobuf".
 	OTLPProtocol string
+	// OTLPHeaders are sent with every OTLP export (API keys). Non-nil
+	// replaces OTEL_EXPORTER_OTLP_HEADERS.
+	OTLPHeaders map[string]string
+	// OTLPTimeout bounds one OTLP export, retries included.
+	// Default OTEL_EXPORTER_OTLP_TIMEOUT, else 10s.
+	OTLPTimeout time.Duration
+	// OTLPCompression is "gzip" or "none" (OTEL_EXPORTER_OTLP_COMPRESSION).
+	OTLPCompression string
+	// OTLPInsecure sends plaintext to an endpoint given without a scheme
+	// (OTEL_EXPORTER_OTLP_INSECURE). An http:// or https:// scheme decides
+	// by itself.
+	OTLPInsecure bool
+	// OTLPTLSConfig configures TLS to the collector: RootCAs for a private
+	// CA, Certificates for mutual TLS. Non-nil replaces
+	// OTEL_EXPORTER_OTLP_CERTIFICATE, _CLIENT_CERTIFICATE and _CLIENT_KEY.
+	OTLPTLSConfig *tls.Config
 	// Sampler is an OTEL_TRACES_SAMPLER name. Default "xray": X-Ray's rule
 	// (1 request/s reservoir + 5%), parent-based.
 	Sampler string
@@ -98,7 +125,8 @@ type TracesConfig struct {
 	// LogGroupNames are written to segments' aws.cloudwatch_logs so the X-Ray
 	// console can find a trace's log lines. Default: detected (ECS awslogs).
 	LogGroupNames []string
-	// QueueSize bounds the spans waiting for export. Default 2048.
+	// QueueSize bounds the spans waiting for export. Default 2048 (for
+	// OTLP, OTEL_BSP_MAX_QUEUE_SIZE when set).
 	QueueSize int
 	// MaxAttributeLength cuts span (and event) attribute string values to
 	// this many bytes, so a huge value cannot pin memory in the export queue.
@@ -247,12 +275,9 @@ func configFromLookup(lookup func(string) (string, bool)) (Config, []string) {
 	t := &c.Traces
 	t.Exporter = strings.ToLower(get("OTEL_TRACES_EXPORTER"))
 	t.DaemonAddress = get("AWS_XRAY_DAEMON_ADDRESS")
+	// Only the signal URL: OTEL_EXPORTER_OTLP_ENDPOINT is a base URL the
+	// exporter completes itself (internal/otlpexport).
 	t.OTLPEndpoint = get("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT")
-	if t.OTLPEndpoint == "" {
-		if e := get("OTEL_EXPORTER_OTLP_ENDPOINT"); e != "" {
-			t.OTLPEndpoint = e
-		}
-	}
 	t.OTLPProtocol = get("OTEL_EXPORTER_OTLP_TRACES_PROTOCOL")
 	if t.OTLPProtocol == "" {
 		t.OTLPProtocol = get("OTEL_EXPORTER_OTLP_PROTOCOL")

@@ -219,9 +219,6 @@ func (c Config) withDefaults() Config {
 	if c.Metrics.FlushInterval <= 0 {
 		c.Metrics.FlushInterval = 60 * time.Second
 	}
-	if c.Traces.QueueSize <= 0 {
-		c.Traces.QueueSize = 2048
-	}
 	if c.Traces.MaxAttributeLength == 0 {
 		c.Traces.MaxAttributeLength = 8192
 	}

@@ -82,7 +82,9 @@ func (s *SDK) startTracing(ctx context.Context) error {
 	exporter := cfg.Traces.Exporter
 	if exporter == "" {
 		exporter = "xray"
-		if cfg.Traces.OTLPEndpoint != "" {
+		getenv := cfg.env()
+		if cfg.Traces.OTLPEndpoint != "" || strings.TrimSpace(getenv("OTEL_EXPORTER_OTLP_ENDPOINT")) != "" ||
+			strings.TrimSpace(getenv("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT")) != "" {
 			exporter = "otlp"
 		}
 	}
@@ -187,23 +189,18 @@ func (s *SDK) detectResource(ctx context.Context) *resource.Resource {
 // newOTLPExporter builds the SDK's own OTLP exporter (internal/otlpexport:
 // same wire content as the upstream exporters, encoded without building
 // message structs). It does not dial, so an unreachable collector never
-// blocks Start.
+// blocks Start. Fields left empty fall back to the OTEL_EXPORTER_OTLP_*
+// variables, read by otlpexport with the specification's rules.
 func newOTLPExporter(tc TracesConfig, getenv func(string) string, reportErr func(error)) (*otlpexport.Exporter, error) {
-	endpoint := tc.OTLPEndpoint
-	if p := strings.ToLower(tc.OTLPProtocol); (p == "http/protobuf" || p == "http") && endpoint != "" {
-		if !strings.Contains(endpoint, "://") {
-			endpoint = "http://" + endpoint
-		}
-		// OTEL_EXPORTER_OTLP_ENDPOINT is a base URL; the signal path
-		// is added unless the URL already names one.
-		if !strings.HasSuffix(strings.TrimRight(endpoint, "/"), "/v1/traces") {
-			endpoint = strings.TrimRight(endpoint, "/") + "/v1/traces"
-		}
-	}
 	return otlpexport.New(otlpexport.Options{
-		Endpoint: endpoint,
-		Protocol: tc.OTLPProtocol,
-		Getenv:   getenv,
-		Report:   reportErr,
+		Endpoint:    tc.OTLPEndpoint,
+		Protocol:    tc.OTLPProtocol,
+		Headers:     tc.OTLPHeaders,
+		Compression: tc.OTLPCompression,
+		Timeout:     tc.OTLPTimeout,
+		Insecure:    tc.OTLPInsecure,
+		TLSConfig:   tc.OTLPTLSConfig,
+		Getenv:      getenv,
+		Report:      reportErr,
 	})
 }

@@ -7,38 +7,63 @@ import (
 	"fmt"
 	"net/url"
 	"os"
+	"path"
 	"strconv"
 	"strings"
 	"time"
 )
 
-// Options configures an Exporter. Everything not set here comes from the
-// standard OTEL_EXPORTER_OTLP_* variables, read through Getenv, with the
-// traces-specific variable taking precedence over the generic one.
+// Options configures an Exporter. A field left at its zero value falls back
+// to the standard OTEL_EXPORTER_OTLP_* variables, read through Getenv (the
+// OTEL_EXPORTER_OTLP_TRACES_* form wins over the generic one), and then to
+// the specification's default. A field that is set wins over the
+// environment.
 type Options struct {
-	// Endpoint is the collector URL. For gRPC its scheme selects TLS
-	// ("https") or plaintext ("http") and any path is ignored; for
-	// HTTP/protobuf it is the full URL requests are posted to. Without a
-	// scheme, "http://" is assumed. Default: http://localhost:4317 (gRPC),
-	// http://localhost:4318/v1/traces (HTTP).
+	// Endpoint is the traces endpoint, with the meaning of
+	// OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: for HTTP/protobuf the URL is used
+	// as is (no path means "/"); for gRPC the path is ignored. A scheme of
+	// https means TLS, http plaintext; without a scheme, TLS unless
+	// Insecure (or OTEL_EXPORTER_OTLP_INSECURE=true). Empty: the
+	// TRACES_ENDPOINT variable, else OTEL_EXPORTER_OTLP_ENDPOINT as a base
+	// URL ("/v1/traces" appended for HTTP), else http://localhost:4317
+	// (gRPC) or http://localhost:4318/v1/traces (HTTP).
 	Endpoint string
-	// Protocol is "grpc" (default) or "http/protobuf".
+	// Protocol is "grpc" (default) or "http/protobuf". "http/json" is
+	// reported and sent as http/protobuf.
 	Protocol string
+	// Headers are sent with every export. Non-nil replaces
+	// OTEL_EXPORTER_OTLP_HEADERS.
+	Headers map[string]string
+	// Compression is "gzip" or "none" (OTEL_EXPORTER_OTLP_COMPRESSION).
+	Compression string
+	// Timeout bounds one export, retries included
+	// (OTEL_EXPORTER_OTLP_TIMEOUT, default 10s).
+	Timeout time.Duration
+	// Insecure selects plaintext for an endpoint given without a scheme
+	// (OTEL_EXPORTER_OTLP_INSECURE). An http:// or https:// scheme decides
+	// by itself, as the specification says.
+	Insecure bool
+	// TLSConfig is used for TLS connections (trusted roots, client
+	// certificates). Non-nil replaces OTEL_EXPORTER_OTLP_CERTIFICATE,
+	// _CLIENT_CERTIFICATE and _CLIENT_KEY; it is cloned, and ServerName is
+	// set from the endpoint when empty.
+	TLSConfig *tls.Config
 	// Getenv reads the OTEL_EXPORTER_OTLP_* variables; nil means os.Getenv.
 	Getenv func(string) string
 	// Report receives configuration problems that do not stop the exporter
-	// (an unparsable header entry, an unknown compression), the first
-	// failed attempt of an export that will be retried (so an unreachable
-	// collector is known before the retries run out), and strings that
-	// were not valid UTF-8 (once per minute). The caller rate-limits the
-	// rest; nil drops them.
+	// (an unparsable header entry, an unknown compression, an endpoint
+	// without a scheme for HTTP), the first failed attempt of an export
+	// that will be retried (so an unreachable collector is known before
+	// the retries run out), and strings that were not valid UTF-8 (once
+	// per minute). The caller rate-limits the rest; nil drops them.
 	Report func(error)
 }
 
 // settings is Options resolved against the environment.
 type settings struct {
 	protocol    string
-	endpoint    *url.URL
+	endpoint    *url.URL // HTTP: the URL posted to; gRPC: for messages
+	target      string   // gRPC dial target
 	headers     map[string]string
 	gzip        bool
 	timeout     time.Duration
@@ -52,18 +77,28 @@ type settings struct {
 // OTEL_EXPORTER_OTLP_TIMEOUT is not set (the specification's default).
 const DefaultTimeout = 10 * time.Second
 
+// TracesPath is appended to OTEL_EXPORTER_OTLP_ENDPOINT for OTLP/HTTP.
+const TracesPath = "/v1/traces"
+
 const userAgent = "o11y-go-otlp/1"
 
-func resolve(o Options) (*settings, error) {
-	getenv := o.Getenv
-	if getenv == nil {
-		getenv = os.Getenv
-	}
-	get := func(name string) string {
-		if v := strings.TrimSpace(getenv("OTEL_EXPORTER_OTLP_TRACES_" + name)); v != "" {
-			return v
+// envReader reads OTEL_EXPORTER_OTLP_TRACES_<name>, else
+// OTEL_EXPORTER_OTLP_<name>, and says which one it used.
+type envReader func(string) string
+
+func (getenv envReader) get(name string) (value, variable string) {
+	for _, v := range []string{"OTEL_EXPORTER_OTLP_TRACES_" + name, "OTEL_EXPORTER_OTLP_" + name} {
+		if s := strings.TrimSpace(getenv(v)); s != "" {
+			return s, v
 		}
-		return strings.TrimSpace(getenv("OTEL_EXPORTER_OTLP_" + name))
+	}
+	return "", "OTEL_EXPORTER_OTLP_" + name
+}
+
+func resolve(o Options) (*settings, error) {
+	var env envReader = o.Getenv
+	if env == nil {
+		env = os.Getenv
 	}
 	report := o.Report
 	if report == nil {
@@ -71,98 +106,208 @@ func resolve(o Options) (*settings, error) {
 	}
 	s := &settings{timeout: DefaultTimeout, userAgent: userAgent, maxAttempts: 5, report: report}
 
-	switch p := strings.ToLower(strings.TrimSpace(o.Protocol)); p {
+	proto, protoVar := strings.TrimSpace(o.Protocol), "OTLP protocol"
+	if proto == "" {
+		proto, protoVar = env.get("PROTOCOL")
+	}
+	switch strings.ToLower(proto) {
 	case "", "grpc":
 		s.protocol = "grpc"
 	case "http/protobuf", "http":
 		s.protocol = "http/protobuf"
+	case "http/json":
+		s.protocol = "http/protobuf"
+		report(fmt.Errorf("otlpexport: %s=http/json is not supported; sending http/protobuf (collectors accept both on the same port)", protoVar))
 	default:
-		return nil, fmt.Errorf("otlpexport: unknown OTLP protocol %q (want grpc or http/protobuf)", o.Protocol)
+		return nil, fmt.Errorf("otlpexport: %s=%q: unknown OTLP protocol (want grpc or http/protobuf)", protoVar, proto)
 	}
 
-	ep := strings.TrimSpace(o.Endpoint)
-	if ep == "" {
-		if s.protocol == "grpc" {
-			ep = "http://localhost:4317"
-		} else {
-			ep = "http://localhost:4318/v1/traces"
+	insecure := o.Insecure
+	if !insecure {
+		if v, name := env.get("INSECURE"); v != "" {
+			switch strings.ToLower(v) {
+			case "true":
+				insecure = true
+			case "false":
+			default:
+				report(fmt.Errorf("otlpexport: %s=%q is not true or false; using false", name, v))
+			}
 		}
 	}
-	if !strings.Contains(ep, "://") {
-		ep = "http://" + ep
-	}
-	u, err := url.Parse(ep)
-	if err != nil {
-		return nil, fmt.Errorf("otlpexport: endpoint %q: %w", o.Endpoint, err)
-	}
-	switch u.Scheme {
-	case "http", "https":
-	default:
-		return nil, fmt.Errorf("otlpexport: endpoint %q: scheme must be http or https", o.Endpoint)
-	}
-	if u.Host == "" {
-		return nil, fmt.Errorf("otlpexport: endpoint %q has no host", o.Endpoint)
-	}
-	if s.protocol == "grpc" && u.Port() == "" {
-		u.Host += ":4317"
-	}
-	if s.protocol == "http/protobuf" && (u.Path == "" || u.Path == "/") {
-		u.Path = "/v1/traces"
-	}
-	s.endpoint = u
 
-	if h := get("HEADERS"); h != "" {
-		s.headers = parseHeaders(h, report)
+	if err := s.resolveEndpoint(o.Endpoint, env, insecure); err != nil {
+		return nil, err
 	}
-	switch c := strings.ToLower(get("COMPRESSION")); c {
+
+	if o.Headers != nil {
+		s.headers = make(map[string]string, len(o.Headers))
+		for k, v := range o.Headers {
+			if !validHeaderName(k) {
+				report(fmt.Errorf("otlpexport: skipping OTLP header with invalid name %q", k))
+				continue
+			}
+			s.headers[strings.ToLower(k)] = v
+		}
+	} else if h, name := env.get("HEADERS"); h != "" {
+		s.headers = parseHeaders(h, name, report)
+	}
+
+	comp, compVar := strings.TrimSpace(o.Compression), "OTLP compression"
+	if comp == "" {
+		comp, compVar = env.get("COMPRESSION")
+	}
+	switch c := strings.ToLower(comp); c {
 	case "", "none":
 	case "gzip":
 		s.gzip = true
 	default:
-		report(fmt.Errorf("otlpexport: OTEL_EXPORTER_OTLP_COMPRESSION=%q is not supported (gzip or none); sending uncompressed", c))
+		report(fmt.Errorf("otlpexport: %s=%q is not supported (gzip or none); sending uncompressed", compVar, comp))
 	}
-	if t := get("TIMEOUT"); t != "" {
+
+	if o.Timeout > 0 {
+		s.timeout = o.Timeout
+	} else if t, name := env.get("TIMEOUT"); t != "" {
 		ms, err := strconv.ParseInt(t, 10, 64)
-		if err != nil || ms <= 0 {
-			report(fmt.Errorf("otlpexport: OTEL_EXPORTER_OTLP_TIMEOUT=%q is not a positive number of milliseconds; using %s", t, DefaultTimeout))
+		if err != nil || ms <= 0 || ms > int64(24*time.Hour/time.Millisecond) {
+			report(fmt.Errorf("otlpexport: %s=%q is not a positive number of milliseconds; using %s", name, t, DefaultTimeout))
 		} else {
 			s.timeout = time.Duration(ms) * time.Millisecond
 		}
 	}
 
-	if u.Scheme == "https" {
-		cfg := &tls.Config{MinVersion: tls.VersionTLS12, ServerName: u.Hostname()}
-		if f := get("CERTIFICATE"); f != "" {
+	if s.tls != nil {
+		if err := s.resolveTLS(o.TLSConfig, env); err != nil {
+			return nil, err
+		}
+	}
+	return s, nil
+}
+
+// resolveEndpoint applies the specification's endpoint rules. It sets
+// s.endpoint, s.target and, for TLS, s.tls (filled in by resolveTLS).
+func (s *settings) resolveEndpoint(code string, env envReader, insecure bool) error {
+	raw, name, base := strings.TrimSpace(code), "OTLP endpoint", false
+	if raw == "" {
+		if raw, name = env.get("ENDPOINT"); raw != "" {
+			base = name == "OTEL_EXPORTER_OTLP_ENDPOINT"
+		}
+	}
+	if raw == "" {
+		if s.protocol == "grpc" {
+			raw = "http://localhost:4317"
+		} else {
+			raw = "http://localhost:4318" + TracesPath
+		}
+	}
+
+	scheme, rest, hasScheme := strings.Cut(raw, "://")
+	scheme = strings.ToLower(scheme)
+	secure := false
+	switch {
+	case hasScheme && scheme == "https":
+		secure = true
+		if insecure {
+			s.report(fmt.Errorf("otlpexport: OTEL_EXPORTER_OTLP_INSECURE=true is ignored for %s=%q: an https:// scheme means TLS", name, raw))
+		}
+	case hasScheme && scheme == "http":
+	case hasScheme && s.protocol == "grpc":
+		// Another gRPC target form (dns:///host:port, unix:///path, …):
+		// the specification lets the gRPC client's own forms through.
+		s.target = raw
+		s.endpoint = &url.URL{Scheme: "grpc", Opaque: raw}
+		if !insecure {
+			s.tls = &tls.Config{}
+		}
+		return nil
+	case hasScheme:
+		return fmt.Errorf("otlpexport: %s=%q: scheme must be http or https", name, raw)
+	default:
+		// No scheme: TLS unless INSECURE, the specification's rule for
+		// gRPC (OTLP/HTTP requires a scheme; the same rule is the safe
+		// reading there).
+		rest = raw
+		secure = !insecure
+		if s.protocol != "grpc" {
+			s.report(fmt.Errorf("otlpexport: %s=%q has no scheme (OTLP/HTTP wants http:// or https://); using %s", name, raw, map[bool]string{true: "https", false: "http"}[secure]))
+		}
+	}
+	u, err := url.Parse(map[bool]string{true: "https", false: "http"}[secure] + "://" + rest)
+	if err != nil {
+		return fmt.Errorf("otlpexport: %s=%q: %w", name, raw, err)
+	}
+	if u.Host == "" {
+		return fmt.Errorf("otlpexport: %s=%q has no host", name, raw)
+	}
+	u.RawQuery, u.Fragment, u.User = "", "", nil
+	if s.protocol == "grpc" {
+		// The path is ignored for gRPC; without a port, gRPC's own
+		// default (443) applies, as in the upstream exporter.
+		s.target = u.Host
+		u.Path, u.RawPath = "", ""
+	} else {
+		switch {
+		case base:
+			// OTEL_EXPORTER_OTLP_ENDPOINT is a base URL: the signal
+			// path is appended (one slash between them).
+			u.Path = path.Join("/", u.Path, TracesPath)
+			u.RawPath = ""
+		case u.Path == "":
+			u.Path = "/" // a signal URL is used as is; no path means the root
+		}
+	}
+	s.endpoint = u
+	if secure {
+		s.tls = &tls.Config{}
+	}
+	return nil
+}
+
+// resolveTLS fills s.tls from the code's config or the CERTIFICATE,
+// CLIENT_CERTIFICATE and CLIENT_KEY variables.
+func (s *settings) resolveTLS(code *tls.Config, env envReader) error {
+	var cfg *tls.Config
+	if code != nil {
+		cfg = code.Clone()
+	} else {
+		cfg = &tls.Config{}
+		if f, name := env.get("CERTIFICATE"); f != "" {
 			pem, err := os.ReadFile(f)
 			if err != nil {
-				return nil, fmt.Errorf("otlpexport: OTEL_EXPORTER_OTLP_CERTIFICATE: %w", err)
+				return fmt.Errorf("otlpexport: %s: %w", name, err)
 			}
 			pool := x509.NewCertPool()
 			if !pool.AppendCertsFromPEM(pem) {
-				return nil, fmt.Errorf("otlpexport: OTEL_EXPORTER_OTLP_CERTIFICATE %s holds no PEM certificate", f)
+				return fmt.Errorf("otlpexport: %s %s holds no PEM certificate", name, f)
 			}
 			cfg.RootCAs = pool
 		}
-		certFile, keyFile := get("CLIENT_CERTIFICATE"), get("CLIENT_KEY")
+		certFile, _ := env.get("CLIENT_CERTIFICATE")
+		keyFile, _ := env.get("CLIENT_KEY")
 		switch {
 		case certFile != "" && keyFile != "":
 			cert, err := tls.LoadX509KeyPair(certFile, keyFile)
 			if err != nil {
-				return nil, fmt.Errorf("otlpexport: client certificate: %w", err)
+				return fmt.Errorf("otlpexport: client certificate: %w", err)
 			}
 			cfg.Certificates = []tls.Certificate{cert}
 		case certFile != "" || keyFile != "":
-			return nil, errors.New("otlpexport: OTEL_EXPORTER_OTLP_CLIENT_CERTIFICATE and OTEL_EXPORTER_OTLP_CLIENT_KEY must be set together")
+			return errors.New("otlpexport: OTEL_EXPORTER_OTLP_CLIENT_CERTIFICATE and OTEL_EXPORTER_OTLP_CLIENT_KEY must be set together")
 		}
-		s.tls = cfg
 	}
-	return s, nil
+	if cfg.MinVersion == 0 {
+		cfg.MinVersion = tls.VersionTLS12
+	}
+	if cfg.ServerName == "" && s.endpoint.Host != "" {
+		cfg.ServerName = s.endpoint.Hostname()
+	}
+	s.tls = cfg
+	return nil
 }
 
 // parseHeaders reads "key1=value1,key2=value2" with percent-encoded values
 // (the OTEL_EXPORTER_OTLP_HEADERS format). Bad entries are skipped and
 // reported without their value, which is often a credential.
-func parseHeaders(s string, report func(error)) map[string]string {
+func parseHeaders(s, variable string, report func(error)) map[string]string {
 	out := make(map[string]string)
 	for _, entry := range strings.Split(s, ",") {
 		entry = strings.TrimSpace(entry)
@@ -173,18 +318,18 @@ func parseHeaders(s string, report func(error)) map[string]string {
 		k = strings.TrimSpace(k)
 		if ok {
 			var err error
-			v, err = url.PathUnescape(strings.TrimSpace(v))
+			v, err = url.PathUnescape(v)
+			v = strings.TrimSpace(v)
 			ok = err == nil
 		}
 		if !ok || !validHeaderName(k) {
-			report(fmt.Errorf("otlpexport: skipping malformed OTEL_EXPORTER_OTLP_HEADERS entry for key %q", k))
+			report(fmt.Errorf("otlpexport: skipping malformed %s entry for key %q", variable, k))
 			continue
 		}
 		out[strings.ToLower(k)] = v
 	}
 	return out
 }
-
 func validHeaderName(k string) bool {
 	if k == "" {
 		return false

@@ -36,7 +36,7 @@ func Example() {
 	defer collector.Close()
 
 	exp, err := otlpexport.New(otlpexport.Options{
-		Endpoint: collector.URL, // "/v1/traces" is added
+		Endpoint: collector.URL + "/v1/traces", // a traces URL is used as is
 		Protocol: "http/protobuf",
 		Getenv:   func(string) string { return "" }, // ignore OTEL_EXPORTER_OTLP_* here
 	})

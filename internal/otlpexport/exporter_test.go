@@ -169,7 +169,7 @@ func TestGRPCRetries(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			c := startCollector(t, tt.answer)
 			var reports []error
-			e := newExporter(t, Options{Endpoint: c.addr, Report: func(err error) { reports = append(reports, err) }})
+			e := newExporter(t, Options{Endpoint: "http://" + c.addr, Report: func(err error) { reports = append(reports, err) }})
 			err := e.ExportSpans(context.Background(), spans(t, 2))
 			assert.Equal(t, tt.wantErr, err != nil, "err %v", err)
 			assert.Equal(t, tt.wantCalls, c.calls.Load())
@@ -190,7 +190,7 @@ func TestPartialSuccess(t *testing.T) {
 		return &coltracepb.ExportTraceServiceResponse{PartialSuccess: &coltracepb.ExportTracePartialSuccess{
 			RejectedSpans: 2, ErrorMessage: "too old"}}, nil
 	})
-	e := newExporter(t, Options{Endpoint: c.addr})
+	e := newExporter(t, Options{Endpoint: "http://" + c.addr})
 	err := e.ExportSpans(context.Background(), spans(t, 3))
 	var ps *PartialSuccess
 	require.ErrorAs(t, err, &ps)
@@ -217,7 +217,7 @@ func TestUnreachableIsBoundedByTimeout(t *testing.T) {
 
 func TestShutdown(t *testing.T) {
 	c := startCollector(t, nil)
-	e, err := New(Options{Endpoint: c.addr})
+	e, err := New(Options{Endpoint: "http://" + c.addr})
 	require.NoError(t, err)
 	require.NoError(t, e.Shutdown(context.Background()))
 	assert.ErrorIs(t, e.ExportSpans(context.Background(), spans(t, 1)), ErrShutdown)
@@ -234,7 +234,7 @@ func TestShutdownAbortedByContext(t *testing.T) {
 		return &coltracepb.ExportTraceServiceResponse{}, nil
 	})
 	defer close(block)
-	e := newExporter(t, Options{Endpoint: c.addr, Getenv: env(map[string]string{"OTEL_EXPORTER_OTLP_TIMEOUT": "2000"})})
+	e := newExporter(t, Options{Endpoint: "http://" + c.addr, Getenv: env(map[string]string{"OTEL_EXPORTER_OTLP_TIMEOUT": "2000"})})
 	go func() { _ = e.ExportSpans(context.Background(), spans(t, 1)) }()
 	require.Eventually(t, func() bool { return c.calls.Load() == 1 }, 5*time.Second, 5*time.Millisecond)
 	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
@@ -280,7 +280,7 @@ func TestHTTPExport(t *testing.T) {
 	h := &httpCollector{}
 	srv := httptest.NewServer(h)
 	defer srv.Close()
-	e := newExporter(t, Options{Endpoint: srv.URL, Protocol: "http/protobuf", Getenv: env(map[string]string{
+	e := newExporter(t, Options{Endpoint: srv.URL + "/v1/traces", Protocol: "http/protobuf", Getenv: env(map[string]string{
 		"OTEL_EXPORTER_OTLP_TRACES_HEADERS":     "Authorization=Bearer%20x",
 		"OTEL_EXPORTER_OTLP_TRACES_COMPRESSION": "gzip",
 	})})
@@ -373,27 +373,54 @@ func TestResolve(t *testing.T) {
 		o        Options
 		env      map[string]string
 		endpoint string
+		target   string
+		tls      bool
 		timeout  time.Duration
 		gzip     bool
 		headers  map[string]string
 		err      string
 		reports  int
 	}{
-		{name: "grpc default", endpoint: "http://localhost:4317", timeout: DefaultTimeout},
+		{name: "grpc default", endpoint: "http://localhost:4317", target: "localhost:4317", timeout: DefaultTimeout},
 		{name: "http default", o: Options{Protocol: "http/protobuf"}, endpoint: "http://localhost:4318/v1/traces", timeout: DefaultTimeout},
-		{name: "grpc host:port", o: Options{Endpoint: "collector:4317"}, endpoint: "http://collector:4317", timeout: DefaultTimeout},
-		{name: "grpc default port", o: Options{Endpoint: "https://otlp.example.com"}, endpoint: "https://otlp.example.com:4317", timeout: DefaultTimeout},
+		{name: "grpc host:port is TLS", o: Options{Endpoint: "collector:4317"}, endpoint: "https://collector:4317", target: "collector:4317", tls: true},
+		{name: "grpc host:port, Insecure", o: Options{Endpoint: "collector:4317", Insecure: true}, endpoint: "http://collector:4317", target: "collector:4317"},
+		{name: "grpc host:port, INSECURE", env: map[string]string{"OTEL_EXPORTER_OTLP_ENDPOINT": "collector:4317", "OTEL_EXPORTER_OTLP_INSECURE": "TRUE"}, endpoint: "http://collector:4317", target: "collector:4317"},
+		{name: "grpc TRACES_INSECURE wins", env: map[string]string{"OTEL_EXPORTER_OTLP_ENDPOINT": "collector:4317", "OTEL_EXPORTER_OTLP_INSECURE": "true", "OTEL_EXPORTER_OTLP_TRACES_INSECURE": "false"}, endpoint: "https://collector:4317", target: "collector:4317", tls: true},
+		{name: "grpc https scheme wins over INSECURE", env: map[string]string{"OTEL_EXPORTER_OTLP_ENDPOINT": "https://c:4317", "OTEL_EXPORTER_OTLP_INSECURE": "true"}, endpoint: "https://c:4317", target: "c:4317", tls: true, reports: 1},
+		{name: "grpc http scheme wins over INSECURE=false", env: map[string]string{"OTEL_EXPORTER_OTLP_ENDPOINT": "http://c:4317", "OTEL_EXPORTER_OTLP_INSECURE": "false"}, endpoint: "http://c:4317", target: "c:4317"},
+		{name: "grpc path ignored", env: map[string]string{"OTEL_EXPORTER_OTLP_ENDPOINT": "http://c:4317/some/path"}, endpoint: "http://c:4317", target: "c:4317"},
+		{name: "grpc no port: gRPC's default", o: Options{Endpoint: "https://otlp.example.com"}, endpoint: "https://otlp.example.com", target: "otlp.example.com", tls: true},
+		{name: "grpc other target form", o: Options{Endpoint: "dns:///c:4317", Insecure: true}, endpoint: "grpc:dns:///c:4317", target: "dns:///c:4317"},
+		{name: "bad INSECURE reported", env: map[string]string{"OTEL_EXPORTER_OTLP_INSECURE": "yes"}, endpoint: "http://localhost:4317", target: "localhost:4317", reports: 1},
+		{name: "http signal URL as is", env: map[string]string{"OTEL_EXPORTER_OTLP_PROTOCOL": "http/protobuf", "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT": "http://h:4318/custom/path"}, endpoint: "http://h:4318/custom/path"},
+		{name: "http signal URL without path is /", env: map[string]string{"OTEL_EXPORTER_OTLP_PROTOCOL": "http/protobuf", "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT": "http://h:4318"}, endpoint: "http://h:4318/"},
+		{name: "http signal URL wins over generic", env: map[string]string{"OTEL_EXPORTER_OTLP_PROTOCOL": "http/protobuf", "OTEL_EXPORTER_OTLP_ENDPOINT": "http://g:4318", "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT": "http://h:4318/x"}, endpoint: "http://h:4318/x"},
+		{name: "http generic gets /v1/traces", env: map[string]string{"OTEL_EXPORTER_OTLP_PROTOCOL": "http/protobuf", "OTEL_EXPORTER_OTLP_ENDPOINT": "http://h:4318"}, endpoint: "http://h:4318/v1/traces"},
+		{name: "http generic with path", env: map[string]string{"OTEL_EXPORTER_OTLP_PROTOCOL": "http/protobuf", "OTEL_EXPORTER_OTLP_ENDPOINT": "https://h/base"}, endpoint: "https://h/base/v1/traces", tls: true},
+		{name: "http generic with trailing slash", env: map[string]string{"OTEL_EXPORTER_OTLP_PROTOCOL": "http/protobuf", "OTEL_EXPORTER_OTLP_ENDPOINT": "http://h:4318/base/"}, endpoint: "http://h:4318/base/v1/traces"},
+		{name: "http generic without scheme: TLS, reported", env: map[string]string{"OTEL_EXPORTER_OTLP_PROTOCOL": "http/protobuf", "OTEL_EXPORTER_OTLP_ENDPOINT": "h:4318"}, endpoint: "https://h:4318/v1/traces", tls: true, reports: 1},
+		{name: "http without scheme, INSECURE", env: map[string]string{"OTEL_EXPORTER_OTLP_PROTOCOL": "http/protobuf", "OTEL_EXPORTER_OTLP_ENDPOINT": "h:4318", "OTEL_EXPORTER_OTLP_INSECURE": "true"}, endpoint: "http://h:4318/v1/traces", reports: 1},
+		{name: "http https scheme wins over INSECURE", env: map[string]string{"OTEL_EXPORTER_OTLP_PROTOCOL": "http/protobuf", "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT": "https://h/v1/traces", "OTEL_EXPORTER_OTLP_INSECURE": "true"}, endpoint: "https://h/v1/traces", tls: true, reports: 1},
+		{name: "http query and fragment dropped", o: Options{Endpoint: "http://h:4318/p?x=1#f", Protocol: "http/protobuf"}, endpoint: "http://h:4318/p"},
+		{name: "http/json falls back to protobuf", env: map[string]string{"OTEL_EXPORTER_OTLP_PROTOCOL": "http/json"}, endpoint: "http://localhost:4318/v1/traces", reports: 1},
+		{name: "code options win over env", o: Options{Timeout: 3 * time.Second, Compression: "gzip", Headers: map[string]string{"Api-Key": "k"}},
+			env:      map[string]string{"OTEL_EXPORTER_OTLP_TIMEOUT": "1000", "OTEL_EXPORTER_OTLP_COMPRESSION": "none", "OTEL_EXPORTER_OTLP_HEADERS": "x=1"},
+			endpoint: "http://localhost:4317", target: "localhost:4317", timeout: 3 * time.Second, gzip: true, headers: map[string]string{"api-key": "k"}},
+		{name: "TRACES_HEADERS replace HEADERS", env: map[string]string{"OTEL_EXPORTER_OTLP_HEADERS": "a=1,b=2", "OTEL_EXPORTER_OTLP_TRACES_HEADERS": "c=a%20b"},
+			endpoint: "http://localhost:4317", target: "localhost:4317", headers: map[string]string{"c": "a b"}},
 		{name: "http keeps path", o: Options{Endpoint: "http://c:4318/v1/traces", Protocol: "HTTP/PROTOBUF"}, endpoint: "http://c:4318/v1/traces", timeout: DefaultTimeout},
 		{name: "traces vars win", env: map[string]string{
 			"OTEL_EXPORTER_OTLP_TIMEOUT": "1000", "OTEL_EXPORTER_OTLP_TRACES_TIMEOUT": "2500",
 			"OTEL_EXPORTER_OTLP_COMPRESSION": "none", "OTEL_EXPORTER_OTLP_TRACES_COMPRESSION": "gzip",
-		}, endpoint: "http://localhost:4317", timeout: 2500 * time.Millisecond, gzip: true},
+		}, endpoint: "http://localhost:4317", target: "localhost:4317", timeout: 2500 * time.Millisecond, gzip: true},
 		{name: "bad values fall back and report", env: map[string]string{
 			"OTEL_EXPORTER_OTLP_TIMEOUT": "soon", "OTEL_EXPORTER_OTLP_COMPRESSION": "zstd",
 			"OTEL_EXPORTER_OTLP_HEADERS": "ok=1,novalue,bad key=2,x=%zz",
-		}, endpoint: "http://localhost:4317", timeout: DefaultTimeout, headers: map[string]string{"ok": "1"}, reports: 5},
+		}, endpoint: "http://localhost:4317", target: "localhost:4317", timeout: DefaultTimeout, headers: map[string]string{"ok": "1"}, reports: 5},
 		{name: "unknown protocol", o: Options{Protocol: "thrift"}, err: "unknown OTLP protocol"},
-		{name: "bad scheme", o: Options{Endpoint: "ftp://x"}, err: "scheme"},
+		{name: "unknown protocol from env", env: map[string]string{"OTEL_EXPORTER_OTLP_TRACES_PROTOCOL": "thrift"}, err: "OTEL_EXPORTER_OTLP_TRACES_PROTOCOL"},
+		{name: "http bad scheme", o: Options{Endpoint: "ftp://x", Protocol: "http/protobuf"}, err: "scheme"},
 		{name: "missing cert file", o: Options{Endpoint: "https://x"}, env: map[string]string{"OTEL_EXPORTER_OTLP_CERTIFICATE": "/nonexistent.pem"}, err: "CERTIFICATE"},
 		{name: "client cert without key", o: Options{Endpoint: "https://x"}, env: map[string]string{"OTEL_EXPORTER_OTLP_CLIENT_CERTIFICATE": "/c.pem"}, err: "set together"},
 	}
@@ -411,6 +438,13 @@ func TestResolve(t *testing.T) {
 			}
 			require.NoError(t, err)
 			assert.Equal(t, tt.endpoint, s.endpoint.String())
+			if s.protocol == "grpc" {
+				assert.Equal(t, tt.target, s.target)
+			}
+			assert.Equal(t, tt.tls, s.tls != nil, "TLS")
+			if tt.timeout == 0 {
+				tt.timeout = DefaultTimeout
+			}
 			assert.Equal(t, tt.timeout, s.timeout)
 			assert.Equal(t, tt.gzip, s.gzip)
 			if tt.headers != nil {

@@ -32,7 +32,7 @@ func newGRPC(s *settings) (*grpcTransport, error) {
 	}
 	// grpc.NewClient does not connect; the first call does, in the
 	// background of that call's context.
-	conn, err := grpc.NewClient(s.endpoint.Host,
+	conn, err := grpc.NewClient(s.target,
 		grpc.WithTransportCredentials(creds),
 		grpc.WithUserAgent(s.userAgent),
 	)
