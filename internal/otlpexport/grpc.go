@@ -52,8 +52,7 @@ func newGRPC(s *settings) (*grpcTransport, error) {
 // rawMessage carries already-encoded protobuf bytes through gRPC.
 type rawMessage struct{ b []byte }
 
-// rawCodec passes rawMessage bytes through unchanged. Its name makes the
-// content type application/grpc+proto, which is what they are.
+// rawCodec passes rawMessage bytes through unchanged.
 type rawCodec struct{}
 
 func (rawCodec) Marshal(v any) (mem.BufferSlice, error) {
@@ -75,7 +74,10 @@ func (rawCodec) Unmarshal(data mem.BufferSlice, v any) error {
 	return nil
 }
 
-func (rawCodec) Name() string { return "proto" }
+// Name is empty so the content type is plain "application/grpc", as the
+// upstream exporter sends (a forced codec's name becomes the content
+// subtype: "proto" would send the equivalent "application/grpc+proto").
+func (rawCodec) Name() string { return "" }
 
 func (t *grpcTransport) send(ctx context.Context, req []byte) ([]byte, error) {
 	if t.md != nil {
