@@ -14,23 +14,29 @@
 //
 // # Configuration
 //
-// Endpoint and protocol come from Options (the root package resolves them
-// from OTEL_EXPORTER_OTLP_TRACES_ENDPOINT / OTEL_EXPORTER_OTLP_ENDPOINT and
-// the PROTOCOL variables). These variables are read as the specification
-// describes, the TRACES_ form taking precedence:
+// Options set in code win; every field left at its zero value falls back
+// to its OTEL_EXPORTER_OTLP_* variable (the OTEL_EXPORTER_OTLP_TRACES_*
+// form wins over the generic one), read through Options.Getenv, and then to
+// the specification's default. This package is where those variables are
+// read, with the specification's rules:
 //
-//   - OTEL_EXPORTER_OTLP_HEADERS: "k1=v1,k2=v2", values percent-encoded.
-//   - OTEL_EXPORTER_OTLP_COMPRESSION: "gzip" or "none" (default).
-//   - OTEL_EXPORTER_OTLP_TIMEOUT: milliseconds for one export, retries
-//     included (default 10000).
-//   - OTEL_EXPORTER_OTLP_CERTIFICATE: PEM file of trusted roots for https
-//     endpoints (default: the system roots).
-//   - OTEL_EXPORTER_OTLP_CLIENT_CERTIFICATE, OTEL_EXPORTER_OTLP_CLIENT_KEY:
-//     PEM files for mutual TLS.
+//   - ENDPOINT: TRACES_ENDPOINT is used as is (no path means "/");
+//     the generic ENDPOINT is a base URL to which "/v1/traces" is appended
+//     for HTTP. gRPC ignores the path. https:// means TLS and http://
+//     plaintext, whatever INSECURE says; without a scheme, TLS unless
+//     INSECURE=true (for HTTP, which requires a scheme, this is reported).
+//     Other gRPC target forms (dns:///host:port) are passed to gRPC.
+//   - PROTOCOL: grpc (default) or http/protobuf; http/json is reported and
+//     sent as http/protobuf.
+//   - HEADERS: "k1=v1,k2=v2", values percent-encoded.
+//   - COMPRESSION: "gzip" or "none" (default).
+//   - TIMEOUT: milliseconds for one export, retries included (default
+//     10000).
+//   - CERTIFICATE: PEM file of trusted roots for TLS (default: the system
+//     roots); CLIENT_CERTIFICATE and CLIENT_KEY: PEM files for mutual TLS.
 //
-// The endpoint's scheme selects TLS: https uses it, http does not (the
-// collector sidecar on localhost is plaintext). OTEL_EXPORTER_OTLP_INSECURE
-// is therefore not needed and not read.
+// docs/OTLP.md lists where this differs from the upstream exporters and
+// the conformance test (conformance_test.go) that checks it.
 //
 // # Failure behaviour
 //
