@@ -3,6 +3,7 @@ package o11y
 import (
 	"bytes"
 	"context"
+	"crypto/tls"
 	"crypto/x509"
 	"io"
 	"net/http"
@@ -167,8 +168,7 @@ func TestOTLPConfigFieldsWinOverEnv(t *testing.T) {
 	cfg.Traces.OTLPHeaders = map[string]string{"api-key": "from-code"}
 	cfg.Traces.OTLPCompression = "gzip"
 	cfg.Traces.OTLPTimeout = 10 * time.Second
-	cfg.Traces.OTLPTLSConfig = srv.Client().Transport.(*http.Transport).TLSClientConfig.Clone()
-	cfg.Traces.OTLPTLSConfig.RootCAs = roots
+	cfg.Traces.OTLPTLSConfig = &tls.Config{RootCAs: roots}
 
 	sdk, err := Start(context.Background(), cfg)
 	require.NoError(t, err)

@@ -396,6 +396,7 @@ func TestConformanceWithUpstream(t *testing.T) {
 		{name: "grpc/signal endpoint path ignored", grpc: true, env: map[string]string{"OTEL_EXPORTER_OTLP_PROTOCOL": "grpc", "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT": "http://{addr}/v1/traces"}},
 		{name: "grpc/no scheme with INSECURE=true", grpc: true, env: map[string]string{"OTEL_EXPORTER_OTLP_ENDPOINT": "localhost:{port}", "OTEL_EXPORTER_OTLP_INSECURE": "true"}},
 		{name: "grpc/no scheme is TLS", grpc: true, tls: true, env: map[string]string{"OTEL_EXPORTER_OTLP_ENDPOINT": "localhost:{port}", "OTEL_EXPORTER_OTLP_CERTIFICATE": "{ca}"}},
+		{name: "grpc/signal endpoint without scheme, TRACES_INSECURE", grpc: true, env: map[string]string{"OTEL_EXPORTER_OTLP_TRACES_ENDPOINT": "localhost:{port}", "OTEL_EXPORTER_OTLP_TRACES_INSECURE": "true"}},
 		{name: "grpc/TRACES_INSECURE wins", grpc: true, env: map[string]string{"OTEL_EXPORTER_OTLP_ENDPOINT": "localhost:{port}", "OTEL_EXPORTER_OTLP_INSECURE": "false", "OTEL_EXPORTER_OTLP_TRACES_INSECURE": "true"}},
 		{name: "grpc/no scheme, IP address", grpc: true, env: map[string]string{"OTEL_EXPORTER_OTLP_ENDPOINT": "{addr}", "OTEL_EXPORTER_OTLP_INSECURE": "true"},
 			upstreamDiffers: "upstream fails to parse 127.0.0.1:port as a URL and falls back to localhost:4317", outer: 3 * time.Second},

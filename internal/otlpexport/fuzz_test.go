@@ -1,6 +1,7 @@
 package otlpexport
 
 import (
+	"strings"
 	"testing"
 	"time"
 	"unicode/utf8"
@@ -34,6 +35,57 @@ func FuzzSnippet(f *testing.F) {
 		for i := 0; i < len(s); i++ {
 			if s[i] < 0x20 || s[i] >= 0x7f {
 				t.Fatalf("unprintable byte %#x in %q", s[i], s)
+			}
+		}
+	})
+}
+
+// FuzzResolve: endpoint, protocol, INSECURE and header values come from the
+// deployment's environment; any combination resolves or fails with an
+// error, never panics, and a resolved HTTP endpoint has a host and an
+// absolute path, a gRPC one a dial target.
+func FuzzResolve(f *testing.F) {
+	for _, s := range [][4]string{
+		{"http://h:4318/base/", "http/protobuf", "", "api-key=a%20b,x=1"},
+		{"h:4317", "grpc", "true", "k=v"},
+		{"https://[::1]:4317/p?q#f", "", "TRUE", ",,=,%zz"},
+		{"dns:///c:4317", "grpc", "false", ""},
+		{"localhost:4318/x", "http/json", "yes", "bad key=1"},
+		{"http://", "http", "", ""},
+		{"://", "thrift", "", ""},
+	} {
+		f.Add(s[0], s[1], s[2], s[3], true)
+		f.Add(s[0], s[1], s[2], s[3], false)
+	}
+	f.Fuzz(func(t *testing.T, endpoint, protocol, insecure, headers string, generic bool) {
+		name := "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT"
+		if generic {
+			name = "OTEL_EXPORTER_OTLP_ENDPOINT"
+		}
+		vars := map[string]string{name: endpoint, "OTEL_EXPORTER_OTLP_PROTOCOL": protocol,
+			"OTEL_EXPORTER_OTLP_INSECURE": insecure, "OTEL_EXPORTER_OTLP_HEADERS": headers}
+		s, err := resolve(Options{Getenv: func(k string) string { return vars[k] }, Report: func(error) {}})
+		if err != nil {
+			return
+		}
+		switch s.protocol {
+		case "grpc":
+			if s.target == "" {
+				t.Fatalf("no gRPC target for %q", endpoint)
+			}
+		case "http/protobuf":
+			if s.endpoint.Host == "" || !strings.HasPrefix(s.endpoint.Path, "/") {
+				t.Fatalf("endpoint %q resolved to %q", endpoint, s.endpoint)
+			}
+			if (s.tls != nil) != (s.endpoint.Scheme == "https") {
+				t.Fatalf("TLS %v for %q", s.tls != nil, s.endpoint)
+			}
+		default:
+			t.Fatalf("protocol %q", s.protocol)
+		}
+		for k := range s.headers {
+			if !validHeaderName(k) {
+				t.Fatalf("header name %q", k)
 			}
 		}
 	})
