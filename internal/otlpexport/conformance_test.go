@@ -47,6 +47,7 @@ import (
 type seen struct {
 	transport string // "http" or "grpc"
 	tls       bool
+	clientTLS bool   // the client presented a certificate
 	proto     string // HTTP/1.1, HTTP/2.0
 	method    string
 	path      string
@@ -83,7 +84,7 @@ type captureServer struct {
 // startCapture serves OTLP/HTTP and OTLP/gRPC on one loopback listener
 // (HTTP/1.1, HTTP/2 over TLS, and prior-knowledge HTTP/2 cleartext, which
 // is what gRPC clients speak to an http:// endpoint).
-func startCapture(t *testing.T, cert *tls.Certificate, script func(int) reply) *captureServer {
+func startCapture(t *testing.T, cert *tls.Certificate, mtls bool, script func(int) reply) *captureServer {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	require.NoError(t, err)
@@ -98,6 +99,9 @@ func startCapture(t *testing.T, cert *tls.Certificate, script func(int) reply) *
 	c.http.Protocols.SetUnencryptedHTTP2(true)
 	if cert != nil {
 		c.http.TLSConfig = &tls.Config{Certificates: []tls.Certificate{*cert}}
+		if mtls {
+			c.http.TLSConfig.ClientAuth = tls.RequireAnyClientCert
+		}
 		go func() { _ = c.http.ServeTLS(ln, "", "") }()
 	} else {
 		go func() { _ = c.http.Serve(ln) }()
@@ -120,7 +124,7 @@ func (c *captureServer) record(r *http.Request, transport string) int {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.reqs = append(c.reqs, seen{
-		transport: transport, tls: r.TLS != nil, proto: r.Proto, method: r.Method,
+		transport: transport, tls: r.TLS != nil, clientTLS: r.TLS != nil && len(r.TLS.PeerCertificates) > 0, proto: r.Proto, method: r.Method,
 		path: r.URL.Path, header: r.Header.Clone(), rawType: r.Header.Get("Content-Type"), at: time.Now(),
 	})
 	return len(c.reqs)
@@ -196,8 +200,9 @@ func (c *captureServer) take() []seen {
 }
 
 // selfSigned returns a certificate for localhost, 127.0.0.1 and ::1 and
-// the path of its PEM file (the trusted root for the clients).
-func selfSigned(t *testing.T) (*tls.Certificate, string) {
+// the paths of its PEM file (the trusted root for the clients) and of its
+// key (with the certificate, a client certificate for mutual TLS).
+func selfSigned(t *testing.T) (*tls.Certificate, string, string) {
 	t.Helper()
 	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	require.NoError(t, err)
@@ -215,9 +220,13 @@ func selfSigned(t *testing.T) (*tls.Certificate, string) {
 	}
 	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
 	require.NoError(t, err)
-	file := filepath.Join(t.TempDir(), "ca.pem")
+	dir := t.TempDir()
+	file, keyFile := filepath.Join(dir, "ca.pem"), filepath.Join(dir, "key.pem")
 	require.NoError(t, os.WriteFile(file, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), 0o600))
-	return &tls.Certificate{Certificate: [][]byte{der}, PrivateKey: key}, file
+	keyDER, err := x509.MarshalPKCS8PrivateKey(key)
+	require.NoError(t, err)
+	require.NoError(t, os.WriteFile(keyFile, pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: keyDER}), 0o600))
+	return &tls.Certificate{Certificate: [][]byte{der}, PrivateKey: key}, file, keyFile
 }
 
 // clearOTELEnv unsets every OTEL_ variable for the test (upstream and
@@ -294,7 +303,7 @@ func grpcTimeout(v string) (time.Duration, bool) {
 }
 
 func TestConformanceWithUpstream(t *testing.T) {
-	cert, caFile := selfSigned(t)
+	cert, caFile, keyFile := selfSigned(t)
 	in := spans(t, 3)
 
 	// want describes our exporter's request; upstreamDiffers, when set,
@@ -304,6 +313,7 @@ func TestConformanceWithUpstream(t *testing.T) {
 		name     string
 		grpc     bool
 		tls      bool              // capture server speaks TLS
+		mtls     bool              // … and requires a client certificate
 		env      map[string]string // {addr}, {port} and {ca} are replaced
 		script   func(int) reply
 		wantErr  bool          // our export fails (both, unless upstreamDiffers)
@@ -360,6 +370,8 @@ func TestConformanceWithUpstream(t *testing.T) {
 		{name: "http/signal endpoint wins over generic", env: with(httpP, "OTEL_EXPORTER_OTLP_ENDPOINT", "http://127.0.0.1:1/unused", "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", "http://{addr}/x"), wantPath: "/x"},
 		{name: "http/https with CERTIFICATE", tls: true, env: with(httpP, "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", "https://localhost:{port}/v1/traces", "OTEL_EXPORTER_OTLP_CERTIFICATE", "{ca}"), wantPath: "/v1/traces"},
 		{name: "http/https generic with TRACES_CERTIFICATE", tls: true, env: with(httpP, "OTEL_EXPORTER_OTLP_ENDPOINT", "https://{addr}", "OTEL_EXPORTER_OTLP_TRACES_CERTIFICATE", "{ca}"), wantPath: "/v1/traces"},
+		{name: "http/mutual TLS with CLIENT_CERTIFICATE and CLIENT_KEY", tls: true, mtls: true, env: with(httpP, "OTEL_EXPORTER_OTLP_ENDPOINT", "https://{addr}", "OTEL_EXPORTER_OTLP_CERTIFICATE", "{ca}",
+			"OTEL_EXPORTER_OTLP_CLIENT_CERTIFICATE", "{ca}", "OTEL_EXPORTER_OTLP_CLIENT_KEY", "{key}"), wantPath: "/v1/traces"},
 		{name: "http/https scheme wins over INSECURE=true", tls: true, env: with(httpP, "OTEL_EXPORTER_OTLP_ENDPOINT", "https://{addr}", "OTEL_EXPORTER_OTLP_CERTIFICATE", "{ca}", "OTEL_EXPORTER_OTLP_INSECURE", "true"), wantPath: "/v1/traces",
 			upstreamDiffers: "upstream lets INSECURE override the scheme and sends plaintext to the TLS port"},
 		{name: "http/http scheme wins over INSECURE=false", env: with(httpP, "OTEL_EXPORTER_OTLP_ENDPOINT", "http://{addr}", "OTEL_EXPORTER_OTLP_INSECURE", "false"), wantPath: "/v1/traces",
@@ -403,6 +415,8 @@ func TestConformanceWithUpstream(t *testing.T) {
 		{name: "grpc/no scheme with a path", grpc: true, env: map[string]string{"OTEL_EXPORTER_OTLP_ENDPOINT": "localhost:{port}/ignored", "OTEL_EXPORTER_OTLP_INSECURE": "true"},
 			upstreamDiffers: "upstream dials the target \"localhost:port/ignored\", which does not resolve", outer: 3 * time.Second},
 		{name: "grpc/https with CERTIFICATE", grpc: true, tls: true, env: map[string]string{"OTEL_EXPORTER_OTLP_ENDPOINT": "https://localhost:{port}", "OTEL_EXPORTER_OTLP_CERTIFICATE": "{ca}"}},
+		{name: "grpc/mutual TLS with TRACES_CLIENT_CERTIFICATE and TRACES_CLIENT_KEY", grpc: true, tls: true, mtls: true, env: map[string]string{"OTEL_EXPORTER_OTLP_ENDPOINT": "https://{addr}", "OTEL_EXPORTER_OTLP_CERTIFICATE": "{ca}",
+			"OTEL_EXPORTER_OTLP_TRACES_CLIENT_CERTIFICATE": "{ca}", "OTEL_EXPORTER_OTLP_TRACES_CLIENT_KEY": "{key}"}},
 		{name: "grpc/https scheme and CERTIFICATE win over INSECURE=true", grpc: true, tls: true, env: map[string]string{"OTEL_EXPORTER_OTLP_ENDPOINT": "https://{addr}", "OTEL_EXPORTER_OTLP_CERTIFICATE": "{ca}", "OTEL_EXPORTER_OTLP_INSECURE": "true"}},
 		{name: "grpc/https scheme wins over INSECURE=true", grpc: true, env: map[string]string{"OTEL_EXPORTER_OTLP_ENDPOINT": "https://{addr}", "OTEL_EXPORTER_OTLP_INSECURE": "true"},
 			wantErr: true, noReqs: true, // TLS to a plaintext port: the handshake fails
@@ -452,9 +466,9 @@ func TestConformanceWithUpstream(t *testing.T) {
 			if r.tls {
 				srvCert = cert
 			}
-			c := startCapture(t, srvCert, r.script)
+			c := startCapture(t, srvCert, r.mtls, r.script)
 			for k, v := range r.env {
-				v = strings.NewReplacer("{addr}", c.addr, "{port}", c.port, "{ca}", caFile).Replace(v)
+				v = strings.NewReplacer("{addr}", c.addr, "{port}", c.port, "{ca}", caFile, "{key}", keyFile).Replace(v)
 				t.Setenv(k, v)
 			}
 			var reports []error
@@ -488,6 +502,7 @@ func TestConformanceWithUpstream(t *testing.T) {
 			for _, q := range ours.reqs {
 				assert.Equal(t, transport, q.transport)
 				assert.Equal(t, r.tls, q.tls, "TLS")
+				assert.Equal(t, r.mtls, q.clientTLS, "client certificate")
 				assert.Equal(t, http.MethodPost, q.method)
 				assert.Equal(t, wantPath, q.path)
 				assert.Equal(t, userAgent, strings.Fields(q.header.Get("User-Agent"))[0])
@@ -529,6 +544,7 @@ func TestConformanceWithUpstream(t *testing.T) {
 				o := ours.reqs[i]
 				assert.Equal(t, u.transport, o.transport)
 				assert.Equal(t, u.tls, o.tls, "TLS")
+				assert.Equal(t, u.clientTLS, o.clientTLS, "client certificate")
 				assert.Equal(t, u.proto, o.proto, "HTTP version")
 				assert.Equal(t, u.method, o.method)
 				assert.Equal(t, u.path, o.path)
@@ -541,6 +557,38 @@ func TestConformanceWithUpstream(t *testing.T) {
 					assert.True(t, proto.Equal(u.payload, o.payload), "payloads differ\nupstream: %v\nours:     %v", u.payload, o.payload)
 				}
 			}
+		})
+	}
+}
+
+// TestTLSConfigOption: trusted roots and a client certificate set in code
+// (Options.TLSConfig, Config.Traces.OTLPTLSConfig at the root) need no
+// files, and replace the certificate variables.
+func TestTLSConfigOption(t *testing.T) {
+	cert, _, _ := selfSigned(t)
+	leaf, err := x509.ParseCertificate(cert.Certificate[0])
+	require.NoError(t, err)
+	roots := x509.NewCertPool()
+	roots.AddCert(leaf)
+	for _, protocol := range []string{"grpc", "http/protobuf"} {
+		t.Run(protocol, func(t *testing.T) {
+			c := startCapture(t, cert, true, nil)
+			e := newExporter(t, Options{
+				Endpoint:  "https://localhost:" + c.port + "/v1/traces",
+				Protocol:  protocol,
+				TLSConfig: &tls.Config{RootCAs: roots, Certificates: []tls.Certificate{*cert}},
+				Getenv: env(map[string]string{
+					"OTEL_EXPORTER_OTLP_CERTIFICATE": "/nonexistent/ca.pem", // not read
+					"OTEL_EXPORTER_OTLP_INSECURE":    "true",                // https decides
+				}),
+			})
+			require.NoError(t, e.ExportSpans(context.Background(), spans(t, 2)))
+			got := c.take()
+			require.Len(t, got, 1)
+			assert.True(t, got[0].tls)
+			assert.True(t, got[0].clientTLS, "client certificate presented")
+			assert.Equal(t, "localhost", e.s.tls.ServerName)
+			assert.Equal(t, uint16(tls.VersionTLS12), e.s.tls.MinVersion)
 		})
 	}
 }
