@@ -281,8 +281,17 @@ func (s *settings) resolveTLS(code *tls.Config, env envReader) error {
 			}
 			cfg.RootCAs = pool
 		}
-		certFile, _ := env.get("CLIENT_CERTIFICATE")
-		keyFile, _ := env.get("CLIENT_KEY")
+		// The certificate and key are read as a pair: the TRACES_ pair,
+		// else the generic one (never one file from each).
+		pair := func(prefix string) (string, string) {
+			return strings.TrimSpace(env(prefix + "CLIENT_CERTIFICATE")), strings.TrimSpace(env(prefix + "CLIENT_KEY"))
+		}
+		certFile, keyFile := pair("OTEL_EXPORTER_OTLP_TRACES_")
+		if certFile == "" || keyFile == "" {
+			if c, k := pair("OTEL_EXPORTER_OTLP_"); c != "" && k != "" || certFile == "" && keyFile == "" {
+				certFile, keyFile = c, k
+			}
+		}
 		switch {
 		case certFile != "" && keyFile != "":
 			cert, err := tls.LoadX509KeyPair(certFile, keyFile)

@@ -423,6 +423,13 @@ func TestResolve(t *testing.T) {
 		{name: "http bad scheme", o: Options{Endpoint: "ftp://x", Protocol: "http/protobuf"}, err: "scheme"},
 		{name: "missing cert file", o: Options{Endpoint: "https://x"}, env: map[string]string{"OTEL_EXPORTER_OTLP_CERTIFICATE": "/nonexistent.pem"}, err: "CERTIFICATE"},
 		{name: "client cert without key", o: Options{Endpoint: "https://x"}, env: map[string]string{"OTEL_EXPORTER_OTLP_CLIENT_CERTIFICATE": "/c.pem"}, err: "set together"},
+		{name: "client pair: an incomplete TRACES_ pair leaves the generic pair", o: Options{Endpoint: "https://x"}, env: map[string]string{
+			"OTEL_EXPORTER_OTLP_TRACES_CLIENT_CERTIFICATE": "/t.pem", "OTEL_EXPORTER_OTLP_CLIENT_CERTIFICATE": "/g.pem", "OTEL_EXPORTER_OTLP_CLIENT_KEY": "/gk.pem"}, err: "/g.pem"},
+		{name: "client pair: never one file from each", o: Options{Endpoint: "https://x"}, env: map[string]string{
+			"OTEL_EXPORTER_OTLP_TRACES_CLIENT_CERTIFICATE": "/t.pem", "OTEL_EXPORTER_OTLP_CLIENT_KEY": "/gk.pem"}, err: "set together"},
+		{name: "client pair: TRACES_ pair wins", o: Options{Endpoint: "https://x"}, env: map[string]string{
+			"OTEL_EXPORTER_OTLP_TRACES_CLIENT_CERTIFICATE": "/t.pem", "OTEL_EXPORTER_OTLP_TRACES_CLIENT_KEY": "/tk.pem",
+			"OTEL_EXPORTER_OTLP_CLIENT_CERTIFICATE": "/g.pem", "OTEL_EXPORTER_OTLP_CLIENT_KEY": "/gk.pem"}, err: "/t.pem"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
