@@ -220,9 +220,10 @@ func TestEnvWarningsAreReported(t *testing.T) {
 	c.Output, c.SkipGlobal, c.ErrorHandler, c.DisableResourceDetection = base.Output, true, seen.handle, true
 	c.Traces.Exporter = "none"
 	sdk, err := Start(context.Background(), c)
-	require.NoError(t, err)
+	require.Error(t, err, "Start's error carries the same problem")
 	defer sdk.Shutdown(context.Background())
 	require.Len(t, seen.all(), 1)
+	assert.Equal(t, err.Error(), seen.all()[0].Error())
 	assert.True(t, strings.Contains(seen.all()[0].Error(), "O11Y_LOG_LEVEL"))
 }
 
