@@ -137,7 +137,7 @@ func (c *Config) validate() []*ConfigError {
 	if m.Namespace != "" {
 		if ns, changed := metrics.SanitizeNamespace(m.Namespace, c.ServiceName); changed {
 			bad("Metrics.Namespace", m.Namespace, "not a valid CloudWatch namespace ([A-Za-z0-9._#:/ -], at most 255 bytes, not AWS/…)",
-				strconv.Quote(ns), "AWS_EMF_NAMESPACE")
+				ns, "AWS_EMF_NAMESPACE")
 			m.Namespace = ns
 		}
 	}

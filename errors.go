@@ -3,6 +3,7 @@ package o11y
 import (
 	"errors"
 	"fmt"
+	"net/url"
 	"os"
 	"strings"
 	"sync/atomic"
@@ -131,12 +132,12 @@ func reportTo(r *report.Reporter, component string, err error) {
 // reach Config.ErrorHandler in the same format, rate-limited.
 var (
 	otelRoute atomic.Pointer[report.Reporter]
-	// quietSamplerEnv is raised while Start builds the tracer provider: the
-	// OTel SDK reads OTEL_TRACES_SAMPLER itself there and complains about
-	// names it does not know ("xray") or bad arguments, although the SDK's
-	// own sampler replaces its choice. Start validates that variable and
-	// reports it once itself.
-	quietSamplerEnv atomic.Int32
+	// quietEnvErrors is raised while Start builds the providers: the OTel
+	// SDK reads OTEL_TRACES_SAMPLER (complaining about names it does not
+	// know, such as "xray", although our sampler replaces its choice) and
+	// OTEL_RESOURCE_ATTRIBUTES itself there. Start validates both variables
+	// and reports each problem once itself.
+	quietEnvErrors atomic.Int32
 )
 
 func installOTelRoute(r *report.Reporter) {
@@ -149,7 +150,7 @@ func handleOTelError(err error) {
 	if err == nil {
 		return
 	}
-	if quietSamplerEnv.Load() > 0 && isSDKSamplerEnvError(err) {
+	if quietEnvErrors.Load() > 0 && isSDKEnvError(err) {
 		return
 	}
 	component := "otel"
@@ -166,14 +167,23 @@ func handleOTelError(err error) {
 	stderrHandler(wrapReport(component, err))
 }
 
-// isSDKSamplerEnvError recognises the errors of the OTel SDK's own
-// OTEL_TRACES_SAMPLER parsing (sdk/trace/sampler_env.go; the types are
-// unexported, so by message).
-func isSDKSamplerEnvError(err error) bool {
+// isSDKEnvError recognises the errors of the OTel SDK's own parsing of
+// OTEL_TRACES_SAMPLER(_ARG) (sdk/trace/sampler_env.go) and
+// OTEL_RESOURCE_ATTRIBUTES (sdk/resource/env.go). Their types are
+// unexported, so mostly by message.
+func isSDKEnvError(err error) bool {
+	var esc url.EscapeError
+	if errors.As(err, &esc) {
+		return true
+	}
 	m := err.Error()
-	return strings.HasPrefix(m, "unsupported sampler: ") ||
-		strings.HasPrefix(m, "parsing sampler argument: ") ||
-		strings.HasPrefix(m, "invalid trace ID ratio: ")
+	for _, p := range []string{"unsupported sampler: ", "parsing sampler argument: ", "invalid trace ID ratio: ",
+		"partial resource: ", "missing value: ", "detecting resources: "} {
+		if strings.HasPrefix(m, p) {
+			return true
+		}
+	}
+	return false
 }
 
 // otelLogSink is OpenTelemetry's internal logger: errors and warnings (the

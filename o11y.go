@@ -127,6 +127,10 @@ func Start(ctx context.Context, cfg Config) (*SDK, error) {
 		// reporter from now on, instead of plain text on stderr.
 		installOTelRoute(s.reporter)
 	}
+	// While the providers are built, the OTel SDK parses variables the
+	// validation above has reported already; keep it from repeating them.
+	quietEnvErrors.Add(1)
+	defer quietEnvErrors.Add(-1)
 
 	if cfg.Output == nil {
 		cfg.Output = os.Stdout

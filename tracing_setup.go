@@ -133,11 +133,8 @@ func (s *SDK) startTracing(ctx context.Context) (errs []error) {
 	}
 
 	// The OTel SDK reads OTEL_TRACES_SAMPLER itself here (our sampler then
-	// replaces its choice) and would report names it does not know, such
-	// as "xray"; validate has reported that variable already.
-	quietSamplerEnv.Add(1)
+	// replaces its choice); Start keeps its complaints quiet.
 	tp := sdktrace.NewTracerProvider(opts...)
-	quietSamplerEnv.Add(-1)
 	s.sdkTP = tp
 	s.tp = tp
 	s.tracer = tp.Tracer(InstrumentationName)
