@@ -31,7 +31,10 @@ type Config struct {
 	Environment string
 	// ResourceAttributes are extra resource attributes (OTEL_RESOURCE_ATTRIBUTES).
 	ResourceAttributes map[string]string
-	// Disabled turns every signal into a no-op (OTEL_SDK_DISABLED=true).
+	// Disabled (OTEL_SDK_DISABLED=true) turns off what OpenTelemetry would
+	// produce: no spans are recorded or exported, no metrics are written;
+	// incoming trace context is still forwarded. Log lines are still
+	// written: they are the application's output, not an exported signal.
 	Disabled bool
 	// Output receives log lines and EMF documents, one Write per line.
 	// Default os.Stdout.
@@ -55,7 +58,9 @@ type Config struct {
 	// default. Tests that run several SDKs side by side set it.
 	SkipGlobal bool
 	// ErrorHandler receives the SDK's own failures (export errors, dropped
-	// data, bad input), already rate-limited. Default: a JSON line on stderr.
+	// data, bad input), already rate-limited, and each unusable
+	// configuration value once, as a *[ConfigError]. Default: one JSON line
+	// per problem on stderr (see the package documentation).
 	ErrorHandler func(error)
 
 	Traces  TracesConfig

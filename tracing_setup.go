@@ -55,7 +55,7 @@ func (s *SDK) startTracing(ctx context.Context) (errs []error) {
 	})
 	if err != nil {
 		name, shown := cfg.source("Traces.SamplingRulesFile", cfg.Traces.SamplingRulesFile, nil, "O11Y_XRAY_SAMPLING_RULES")
-		errs = append(errs, configerr.New(name, shown, trimPackagePrefix(err.Error()), "the X-Ray default rule (1 request/s + 5 %)"))
+		errs = append(errs, configerr.New(name, shown, trimPackagePrefix(err.Error()), "X-Ray default rule: 1 req/s + 5 %"))
 	}
 	if xs != nil {
 		s.shutdowns = append(s.shutdowns, namedShutdown{"sampling", xs.Shutdown})
