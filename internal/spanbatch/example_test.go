@@ -36,7 +36,7 @@ func Example() {
 	}
 	end(3) // a full batch: exported without waiting for the delay
 	_ = tp.ForceFlush(context.Background())
-	end(2) // a partial batch: waits for the delay, a flush or shutdown
+	end(2)                                                                  // a partial batch: waits for the delay, a flush or shutdown
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second) // shutdown budget
 	defer cancel()
 	_ = tp.Shutdown(ctx)
