@@ -101,8 +101,9 @@ func appendReportLine(b []byte, now time.Time, err error) []byte {
 // report format.
 func (s *SDK) reportError(key string, err error) { s.reporter.Report(key, wrapReport(key, err)) }
 
-// reportConfig reports an unusable configuration value once.
-func (s *SDK) reportConfig(err *ConfigError) { s.reporter.Report("config:"+err.Name, err) }
+// configKey is the reporter key of a configuration problem: one report per
+// variable and problem.
+func configKey(e *ConfigError) string { return "config:" + e.Name + ":" + e.Problem }
 
 // errorHandler returns a func(error) for a sub-package. Sub-packages already
 // rate-limit per kind of problem; the reporter keys on the component and the
@@ -116,7 +117,7 @@ func (s *SDK) errorHandler(component string) func(error) {
 func reportTo(r *report.Reporter, component string, err error) {
 	var ce *ConfigError
 	if errors.As(err, &ce) {
-		r.Report("config:"+ce.Name, err)
+		r.Report(configKey(ce), err)
 		return
 	}
 	msg := err.Error()

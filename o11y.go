@@ -116,7 +116,7 @@ func Start(ctx context.Context, cfg Config) (*SDK, error) {
 	// here, whether or not the caller reads the returned error.
 	var errs []error
 	for _, e := range append(cfg.envWarnings, cfg.validate()...) {
-		reporter.Report("config:"+e.Name, e)
+		reporter.Report(configKey(e), e)
 		errs = append(errs, e)
 	}
 	cfg.envWarnings = nil
