@@ -55,7 +55,9 @@ type Config struct {
 	DetectEC2 bool
 	// SkipGlobal keeps Start from installing the SDK as [Default], as the
 	// OpenTelemetry global tracer provider and propagator, and as slog's
-	// default. Tests that run several SDKs side by side set it.
+	// default. Tests that run several SDKs side by side set it. OpenTelemetry's
+	// global error handler and internal logger are then left alone too, so
+	// its own messages (about OTEL_TRACES_SAMPLER, for one) print as it decides.
 	SkipGlobal bool
 	// ErrorHandler receives the SDK's own failures (export errors, dropped
 	// data, bad input), already rate-limited, and each unusable

@@ -196,8 +196,14 @@ func TestDisabled(t *testing.T) {
 	_, span := sdk.Tracer().Start(context.Background(), "op")
 	assert.False(t, span.IsRecording())
 	var rec *metrics.Recorder = sdk.Metrics()
+	assert.Nil(t, rec, "no metrics")
 	rec.Operation("x").Observe(context.Background(), time.Millisecond, metrics.FlagFault) // nil-safe
+	// Log lines are the application's output, not an exported signal: they
+	// stay (README, OTEL_SDK_DISABLED row).
+	sdk.Logger().Info("still logging")
 	require.NoError(t, sdk.Shutdown(context.Background()))
+	assert.Contains(t, out.String(), `"msg":"still logging"`)
+	assert.NotContains(t, out.String(), `"_aws"`, "no EMF")
 }
 
 func TestDefaultIsNeverNil(t *testing.T) {
