@@ -178,13 +178,14 @@ func isSDKEnvError(err error) bool {
 		return true
 	}
 	m := err.Error()
-	for _, p := range []string{"unsupported sampler: ", "parsing sampler argument: ", "invalid trace ID ratio: ",
-		"partial resource: ", "missing value: ", "detecting resources: "} {
+	for _, p := range []string{"unsupported sampler: ", "parsing sampler argument: ", "invalid trace ID ratio: "} {
 		if strings.HasPrefix(m, p) {
 			return true
 		}
 	}
-	return false
+	// resource.Detect wraps these ("error detecting resource: partial
+	// resource: missing value: [bad]").
+	return strings.Contains(m, "partial resource") || strings.Contains(m, "missing value: [")
 }
 
 // otelLogSink is OpenTelemetry's internal logger: errors and warnings (the

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"net/url"
 	"strings"
 	"testing"
 	"time"
@@ -82,4 +83,23 @@ func TestOTelErrorsRouted(t *testing.T) {
 		"o11y: otel: deprecated option",
 	}, msgs)
 	assert.Equal(t, uint64(5), s.Stats().Reports, "suppressed repeats are counted")
+}
+
+// The OTel SDK's own complaints about OTEL_TRACES_SAMPLER and
+// OTEL_RESOURCE_ATTRIBUTES, as its v1.47 sources word them (plain and as
+// resource.Detect wraps them), are recognised; other errors are not.
+func TestIsSDKEnvError(t *testing.T) {
+	for _, m := range []string{
+		"unsupported sampler: xray",
+		"parsing sampler argument: strconv.ParseFloat: parsing \"x\": invalid syntax",
+		"invalid trace ID ratio: greater than 1.0",
+		"partial resource: missing value: [bad]",
+		"error detecting resource: partial resource: missing value: [bad]",
+		"detecting resources: [partial resource: missing value: [bad] …]",
+	} {
+		assert.True(t, isSDKEnvError(errors.New(m)), m)
+	}
+	_, escErr := url.PathUnescape("%zz")
+	assert.True(t, isSDKEnvError(escErr))
+	assert.False(t, isSDKEnvError(errors.New("exporter blew up")))
 }
