@@ -3,13 +3,16 @@ package o11y
 import (
 	"crypto/tls"
 	"io"
-
-	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 	"log/slog"
 	"os"
 	"strconv"
 	"strings"
 	"time"
+
+	sdktrace "go.opentelemetry.io/otel/sdk/trace"
+
+	"github.com/o11y-go/o11y/internal/configerr"
+	"github.com/o11y-go/o11y/metrics"
 )
 
 // Config is the whole SDK configuration. Its zero value works: traces go to an
@@ -31,7 +34,10 @@ type Config struct {
 	Environment string
 	// ResourceAttributes are extra resource attributes (OTEL_RESOURCE_ATTRIBUTES).
 	ResourceAttributes map[string]string
-	// Disabled turns every signal into a no-op (OTEL_SDK_DISABLED=true).
+	// Disabled (OTEL_SDK_DISABLED=true) turns off what OpenTelemetry would
+	// produce: no spans are recorded or exported, no metrics are written;
+	// incoming trace context is still forwarded. Log lines are still
+	// written: they are the application's output, not an exported signal.
 	Disabled bool
 	// Output receives log lines and EMF documents, one Write per line.
 	// Default os.Stdout.
@@ -52,10 +58,14 @@ type Config struct {
 	DetectEC2 bool
 	// SkipGlobal keeps Start from installing the SDK as [Default], as the
 	// OpenTelemetry global tracer provider and propagator, and as slog's
-	// default. Tests that run several SDKs side by side set it.
+	// default. Tests that run several SDKs side by side set it. OpenTelemetry's
+	// global error handler and internal logger are then left alone too, so
+	// its own messages (about OTEL_TRACES_SAMPLER, for one) print as it decides.
 	SkipGlobal bool
 	// ErrorHandler receives the SDK's own failures (export errors, dropped
-	// data, bad input), already rate-limited. Default: a JSON line on stderr.
+	// data, bad input), already rate-limited, and each unusable
+	// configuration value once, as a *[ConfigError]. Default: one JSON line
+	// per problem on stderr (see the package documentation).
 	ErrorHandler func(error)
 
 	Traces  TracesConfig
@@ -63,7 +73,7 @@ type Config struct {
 	Logs    LogsConfig
 
 	// envWarnings are ConfigFromEnv's complaints, reported by Start.
-	envWarnings []string
+	envWarnings []*ConfigError
 	// getenv is set by ConfigFromEnv; see env.
 	getenv func(string) string
 }
@@ -194,8 +204,10 @@ func (c *Config) env() func(string) string {
 // ConfigFromEnv returns a Config filled from the environment. Besides the
 // platform variables read by resource detection and the OTLP exporter's
 // own OTEL_EXPORTER_OTLP_* and OTEL_BSP_* variables, it is the only place
-// the SDK reads environment variables. Unparseable values are ignored
-// (the default applies) and reported through the ErrorHandler by Start.
+// the SDK reads environment variables. An unusable value is replaced by the
+// variable's default and reported once, as a [ConfigError] naming the
+// variable, through the ErrorHandler by Start (whether or not the caller
+// reads Start's error).
 func ConfigFromEnv() Config {
 	c, warns := configFromLookup(os.LookupEnv)
 	c.envWarnings = warns
@@ -203,57 +215,53 @@ func ConfigFromEnv() Config {
 	return c
 }
 
-func configFromLookup(lookup func(string) (string, bool)) (Config, []string) {
+func configFromLookup(lookup func(string) (string, bool)) (Config, []*ConfigError) {
 	var c Config
-	var warns []string
+	var warns []*ConfigError
+	warn := func(k, v, problem, fallback string) {
+		warns = append(warns, configerr.New(k, v, problem, fallback))
+	}
 	get := func(k string) string {
 		v, _ := lookup(k)
 		return strings.TrimSpace(v)
 	}
-	boolVar := func(k string) (bool, bool) {
+	// boolVar reads a boolean; def is the documented default, used (and
+	// named in the report) when the value is not a boolean.
+	boolVar := func(k string, def bool) (bool, bool) {
 		v := get(k)
 		if v == "" {
 			return false, false
 		}
 		b, err := strconv.ParseBool(v)
 		if err != nil {
-			warns = append(warns, k+": not a boolean: "+v)
+			warn(k, v, "not a boolean (want true or false)", strconv.FormatBool(def))
 			return false, false
 		}
 		return b, true
 	}
-	durVar := func(k string) time.Duration {
+	durVar := func(k string, def time.Duration) time.Duration {
 		v := get(k)
 		if v == "" {
 			return 0
 		}
-		if d, err := time.ParseDuration(v); err == nil {
+		if d, ok := parseDuration(v); ok {
 			return d
 		}
-		if n, err := strconv.Atoi(v); err == nil { // plain seconds
-			return time.Duration(n) * time.Second
-		}
-		warns = append(warns, k+": not a duration: "+v)
+		warn(k, v, "not a duration (want e.g. 60s, 1m or plain seconds)", durationText(def))
 		return 0
 	}
-	list := func(k string) []string {
-		v := get(k)
-		if v == "" {
-			return nil
-		}
-		var out []string
-		for _, p := range strings.FieldsFunc(v, func(r rune) bool { return r == ',' || r == ' ' }) {
-			if p = strings.TrimSpace(p); p != "" {
-				out = append(out, p)
-			}
-		}
-		return out
-	}
+	list := func(k string) []string { return splitList(get(k)) }
 
-	if b, ok := boolVar("OTEL_SDK_DISABLED"); ok {
+	if b, ok := boolVar("OTEL_SDK_DISABLED", false); ok {
 		c.Disabled = b
 	}
-	c.ResourceAttributes = parseResourceAttributes(get("OTEL_RESOURCE_ATTRIBUTES"))
+	var skipped []string
+	c.ResourceAttributes, skipped = parseResourceAttributes(get("OTEL_RESOURCE_ATTRIBUTES"))
+	if len(skipped) > 0 {
+		// Only the malformed entries are quoted: the others are fine and
+		// may be long.
+		warn("OTEL_RESOURCE_ATTRIBUTES", strings.Join(skipped, ","), "malformed entries (want key=value, value percent-encoded)", "the other entries")
+	}
 	c.ServiceName = get("OTEL_SERVICE_NAME")
 	if c.ServiceName == "" {
 		c.ServiceName = c.ResourceAttributes["service.name"]
@@ -263,11 +271,11 @@ func configFromLookup(lookup func(string) (string, bool)) (Config, []string) {
 	if c.Environment == "" {
 		c.Environment = c.ResourceAttributes["deployment.environment"]
 	}
-	if b, ok := boolVar("O11Y_RESOURCE_DETECTION"); ok {
+	if b, ok := boolVar("O11Y_RESOURCE_DETECTION", true); ok {
 		c.DisableResourceDetection = !b
 	}
 	c.Platform = strings.ToLower(get("O11Y_PLATFORM"))
-	if b, ok := boolVar("O11Y_RESOURCE_DETECTION_EC2"); ok {
+	if b, ok := boolVar("O11Y_RESOURCE_DETECTION_EC2", false); ok {
 		c.DetectEC2 = b
 	}
 
@@ -285,7 +293,7 @@ func configFromLookup(lookup func(string) (string, bool)) (Config, []string) {
 	t.Sampler = strings.ToLower(get("OTEL_TRACES_SAMPLER"))
 	t.SamplerArg = get("OTEL_TRACES_SAMPLER_ARG")
 	t.SamplingRulesFile = get("O11Y_XRAY_SAMPLING_RULES")
-	if b, ok := boolVar("O11Y_XRAY_CENTRALIZED_SAMPLING"); ok {
+	if b, ok := boolVar("O11Y_XRAY_CENTRALIZED_SAMPLING", false); ok {
 		t.CentralizedSampling = b
 	}
 	t.Propagators = list("OTEL_PROPAGATORS")
@@ -299,16 +307,16 @@ func configFromLookup(lookup func(string) (string, bool)) (Config, []string) {
 		if n, err := strconv.Atoi(v); err == nil && n > 0 {
 			t.QueueSize = n
 		} else {
-			warns = append(warns, "O11Y_TRACES_QUEUE_SIZE: not a positive integer: "+v)
+			warn("O11Y_TRACES_QUEUE_SIZE", v, "not a positive integer", "2048")
 		}
 	}
-	if b, ok := boolVar("AWS_XRAY_SDK_DISABLED"); ok && b && t.Exporter == "" {
+	if b, ok := boolVar("AWS_XRAY_SDK_DISABLED", false); ok && b && t.Exporter == "" {
 		t.Exporter = "none"
 	}
 
 	// Metrics.
 	m := &c.Metrics
-	if b, ok := boolVar("O11Y_METRICS_DISABLED"); ok {
+	if b, ok := boolVar("O11Y_METRICS_DISABLED", false); ok {
 		m.Disabled = b
 	}
 	m.Namespace = get("AWS_EMF_NAMESPACE")
@@ -319,22 +327,29 @@ func configFromLookup(lookup func(string) (string, bool)) (Config, []string) {
 	m.LogGroupName = get("AWS_EMF_LOG_GROUP_NAME")
 	m.LogStreamName = get("AWS_EMF_LOG_STREAM_NAME")
 	m.AgentEndpoint = get("AWS_EMF_AGENT_ENDPOINT")
-	switch strings.ToLower(get("AWS_EMF_ENVIRONMENT")) {
+	switch e := get("AWS_EMF_ENVIRONMENT"); strings.ToLower(e) {
+	case "":
 	case "local", "lambda":
 		m.AgentEndpoint = "" // stdout, as in the official libraries
 	case "agent", "ec2", "ecs":
 		if m.AgentEndpoint == "" {
 			m.AgentEndpoint = "tcp://127.0.0.1:25888" // the agent's default EMF listener
 		}
+	default:
+		fallback := "stdout"
+		if m.AgentEndpoint != "" {
+			fallback = "AWS_EMF_AGENT_ENDPOINT"
+		}
+		warn("AWS_EMF_ENVIRONMENT", e, "unknown environment (want Agent, EC2, ECS, Local or Lambda)", fallback)
 	}
-	m.FlushInterval = durVar("O11Y_METRICS_FLUSH_INTERVAL")
-	if b, ok := boolVar("O11Y_METRICS_DIMENSION_ENVIRONMENT"); ok {
+	m.FlushInterval = durVar("O11Y_METRICS_FLUSH_INTERVAL", metrics.DefaultFlushInterval)
+	if b, ok := boolVar("O11Y_METRICS_DIMENSION_ENVIRONMENT", false); ok {
 		m.DimensionEnvironment = b
 	}
-	if b, ok := boolVar("O11Y_METRICS_DIMENSION_VERSION"); ok {
+	if b, ok := boolVar("O11Y_METRICS_DIMENSION_VERSION", false); ok {
 		m.DimensionVersion = b
 	}
-	if b, ok := boolVar("O11Y_METRICS_OTEL"); ok {
+	if b, ok := boolVar("O11Y_METRICS_OTEL", true); ok {
 		m.DisableOTelMetrics = !b
 	}
 
@@ -342,13 +357,14 @@ func configFromLookup(lookup func(string) (string, bool)) (Config, []string) {
 	l := &c.Logs
 	if v := get("O11Y_LOG_LEVEL"); v != "" {
 		if err := l.Level.UnmarshalText([]byte(v)); err != nil {
-			warns = append(warns, "O11Y_LOG_LEVEL: "+err.Error())
+			l.Level = slog.LevelInfo
+			warn("O11Y_LOG_LEVEL", v, "not a level (want debug, info, warn, error, or e.g. info+2)", "info")
 		}
 	}
 	if v := get("O11Y_LOG_DEBUG_SAMPLE_RATE"); v != "" {
 		f, err := strconv.ParseFloat(v, 64)
 		if err != nil || f < 0 || f > 1 {
-			warns = append(warns, "O11Y_LOG_DEBUG_SAMPLE_RATE: want a number in [0,1]: "+v)
+			warn("O11Y_LOG_DEBUG_SAMPLE_RATE", v, "not a number in [0, 1]", "0")
 		} else {
 			l.DebugSampleRate = f
 		}
@@ -360,32 +376,63 @@ func configFromLookup(lookup func(string) (string, bool)) (Config, []string) {
 		}
 	}
 	l.AccessLog = strings.ToLower(get("O11Y_ACCESS_LOG"))
-	if b, ok := boolVar("O11Y_LOG_SET_DEFAULT"); ok {
+	if b, ok := boolVar("O11Y_LOG_SET_DEFAULT", false); ok {
 		l.SetDefault = b
 	}
 	return c, warns
 }
 
+// parseDuration reads a Go duration ("90s", "1m") or plain seconds ("60").
+func parseDuration(v string) (time.Duration, bool) {
+	if d, err := time.ParseDuration(v); err == nil {
+		return d, true
+	}
+	if n, err := strconv.Atoi(v); err == nil {
+		return time.Duration(n) * time.Second, true
+	}
+	return 0, false
+}
+
+// splitList splits a comma- or space-separated list, dropping empty items.
+func splitList(v string) []string {
+	var out []string
+	for _, p := range strings.FieldsFunc(v, func(r rune) bool { return r == ',' || r == ' ' }) {
+		if p = strings.TrimSpace(p); p != "" {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
 // parseResourceAttributes parses the OTEL_RESOURCE_ATTRIBUTES form
-// "k1=v1,k2=v2" with percent-encoded values. Malformed pairs are skipped.
-func parseResourceAttributes(s string) map[string]string {
+// "k1=v1,k2=v2" with percent-encoded values. Malformed pairs are skipped
+// and returned (key only when the value is badly encoded), as the spec
+// asks: the other pairs still apply.
+func parseResourceAttributes(s string) (map[string]string, []string) {
 	if s == "" {
-		return nil
+		return nil, nil
 	}
 	out := make(map[string]string)
+	var skipped []string
 	for _, kv := range strings.Split(s, ",") {
+		if strings.TrimSpace(kv) == "" {
+			continue
+		}
 		k, v, ok := strings.Cut(kv, "=")
 		k = strings.TrimSpace(k)
 		if !ok || k == "" {
+			skipped = append(skipped, strings.TrimSpace(kv))
 			continue
 		}
 		v = strings.TrimSpace(v)
-		if dec, err := urlUnescape(v); err == nil {
-			v = dec
+		dec, err := urlUnescape(v)
+		if err != nil {
+			skipped = append(skipped, k+"=…")
+			continue
 		}
-		out[k] = v
+		out[k] = dec
 	}
-	return out
+	return out, skipped
 }
 
 func urlUnescape(s string) (string, error) {

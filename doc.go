@@ -9,18 +9,44 @@
 // One call reads the environment and starts every signal; one call flushes
 // them all:
 //
-//	sdk, err := o11y.Start(ctx, o11y.ConfigFromEnv())
-//	if err != nil {
-//		log.Print(err) // the SDK still works; the offending part is off
-//	}
-//	defer sdk.Shutdown(context.Background())
+//	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM)
+//	defer stop()
+//	sdk, _ := o11y.Start(ctx, o11y.ConfigFromEnv()) // problems: reported on stderr, defaults used
 //
 //	mux := http.NewServeMux()
 //	mux.HandleFunc("GET /orders/{id}", getOrder)
-//	http.ListenAndServe(":8080", httpmw.New(sdk)(mux))
+//	srv := &http.Server{Addr: ":8080", Handler: httpmw.New(sdk)(mux)}
+//	go srv.ListenAndServe()
+//	<-ctx.Done()
+//
+//	// ECS kills the task 30 s after SIGTERM: 20 s to drain, 5 s to flush.
+//	drainCtx, cancelDrain := context.WithTimeout(context.Background(), 20*time.Second)
+//	defer cancelDrain()
+//	srv.Shutdown(drainCtx)
+//	flushCtx, cancelFlush := context.WithTimeout(context.Background(), 5*time.Second)
+//	defer cancelFlush()
+//	sdk.Shutdown(flushCtx) // returns by the deadline, collector up or not
+//
+// Always give Shutdown a deadline: with context.Background() and a collector
+// that refuses connections, it waits for the exporter's retries (seconds).
 //
 // [Config]'s zero value works. Environment variables are read in exactly one
 // place, [ConfigFromEnv]; the README lists every one.
+//
+// # Configuration errors
+//
+// An unusable value (from the environment or from code) never turns a signal
+// off silently: Start replaces it by its documented fallback and reports it
+// once through Config.ErrorHandler as a [ConfigError], whether or not the
+// caller reads Start's error (which joins the same problems). The default
+// handler writes one JSON line per problem on stderr:
+//
+//	{"time":"…","level":"WARN","logger":"o11y","msg":"o11y: config: AWS_XRAY_DAEMON_ADDRESS=\"garbage\": not \"host:port\" or …; using 127.0.0.1:2000","variable":"AWS_XRAY_DAEMON_ADDRESS","value":"garbage","fallback":"127.0.0.1:2000"}
+//
+// Runtime problems (export failures, dropped data) use the same line with
+// "msg":"o11y: <component>: …" and "component". Unless SkipGlobal is set,
+// Start also routes OpenTelemetry's own error handler and internal logger
+// there, so no dependency prints plain-text lines.
 //
 // # What Start does
 //
@@ -45,4 +71,10 @@
 // under overload instead of blocking the request; their problems reach
 // Config.ErrorHandler at most once a minute per kind. [SDK.Shutdown] flushes
 // every signal in parallel and returns by the context deadline.
+//
+// OTEL_SDK_DISABLED=true ([Config].Disabled) turns off what OpenTelemetry
+// would produce: no spans are recorded or exported and no metrics are
+// written (incoming trace context is still forwarded). Log lines, access
+// lines included, are still written: they are the application's own output,
+// not an exported signal (O11Y_LOG_LEVEL and O11Y_ACCESS_LOG turn them down).
 package o11y

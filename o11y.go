@@ -22,7 +22,6 @@ import (
 	"go.opentelemetry.io/otel/trace"
 	"go.opentelemetry.io/otel/trace/noop"
 
-	"github.com/o11y-go/o11y/internal/jsonenc"
 	"github.com/o11y-go/o11y/internal/linewriter"
 	"github.com/o11y-go/o11y/internal/report"
 	"github.com/o11y-go/o11y/internal/spanbatch"
@@ -101,21 +100,37 @@ func disabledSDK() *SDK { return disabledOnce() }
 // as [Default] and as the global OpenTelemetry tracer provider and propagator.
 //
 // Start never blocks on the network and never fails because a daemon,
-// collector or metadata endpoint is unreachable; it returns an error only for
-// configuration it cannot honour (for example a malformed daemon address), and
-// even then returns a usable SDK with the offending signal disabled.
+// collector or metadata endpoint is unreachable. An unusable configuration
+// value (a malformed daemon address, an unknown sampler, a negative flush
+// interval) is replaced by its documented fallback and reported once through
+// Config.ErrorHandler as a [ConfigError]; the returned error joins the same
+// problems, for programs that prefer to refuse to start. Either way the
+// returned SDK is usable; it is never nil.
 func Start(ctx context.Context, cfg Config) (*SDK, error) {
-	cfg = cfg.withDefaults()
-	s := &SDK{cfg: cfg}
-	var errs []error
 	handler := cfg.ErrorHandler
 	if handler == nil {
 		handler = stderrHandler
 	}
-	s.reporter = report.New(handler, report.DefaultInterval)
-	for _, w := range cfg.envWarnings {
-		s.reporter.Report("config."+w, errors.New("o11y: config: "+w))
+	reporter := report.New(handler, report.DefaultInterval)
+	// Every unusable value is replaced by its fallback and reported once,
+	// here, whether or not the caller reads the returned error.
+	var errs []error
+	for _, e := range append(cfg.envWarnings, cfg.validate()...) {
+		reporter.Report(configKey(e), e)
+		errs = append(errs, e)
 	}
+	cfg.envWarnings = nil
+	cfg = cfg.withDefaults()
+	s := &SDK{cfg: cfg, reporter: reporter}
+	if !cfg.SkipGlobal {
+		// OpenTelemetry's own errors and log lines go through the same
+		// reporter from now on, instead of plain text on stderr.
+		installOTelRoute(s.reporter)
+	}
+	// While the providers are built, the OTel SDK parses variables the
+	// validation above has reported already; keep it from repeating them.
+	quietEnvErrors.Add(1)
+	defer quietEnvErrors.Add(-1)
 
 	if cfg.Output == nil {
 		cfg.Output = os.Stdout
@@ -149,12 +164,11 @@ func Start(ctx context.Context, cfg Config) (*SDK, error) {
 		if !cfg.SkipGlobal {
 			defaultSDK.Store(s)
 		}
-		return s, nil
+		return s, errors.Join(errs...)
 	}
 
-	if err := s.startTracing(ctx); err != nil {
-		errs = append(errs, fmt.Errorf("o11y: tracing: %w", err))
-	}
+	// startTracing reports each of its problems itself.
+	errs = append(errs, s.startTracing(ctx)...)
 
 	if !cfg.Metrics.Disabled {
 		s.recorder = metrics.New(metrics.Options{
@@ -197,7 +211,6 @@ func Start(ctx context.Context, cfg Config) (*SDK, error) {
 		if s.meterProvider != nil {
 			otel.SetMeterProvider(s.meterProvider)
 		}
-		otel.SetErrorHandler(otel.ErrorHandlerFunc(s.errorHandler("otel")))
 		defaultSDK.Store(s)
 	}
 	return s, errors.Join(errs...)
@@ -380,32 +393,4 @@ func (s *SDK) orDefault() *SDK {
 		return Default()
 	}
 	return s
-}
-
-// stderrHandler is the default ErrorHandler: one JSON line on stderr, so that
-// stdout keeps carrying only the application's logs and EMF documents.
-func stderrHandler(err error) {
-	b := make([]byte, 0, 256)
-	b = append(b, `{"time":`...)
-	b = jsonenc.AppendString(b, time.Now().UTC().Format(time.RFC3339Nano))
-	b = append(b, `,"level":"WARN","logger":"o11y","msg":`...)
-	b = jsonenc.AppendString(b, err.Error())
-	b = append(b, "}\n"...)
-	_, _ = os.Stderr.Write(b)
-}
-
-// reportError sends err through the SDK's rate-limited reporter.
-func (s *SDK) reportError(key string, err error) { s.reporter.Report(key, err) }
-
-// errorHandler returns a func(error) for a sub-package. Sub-packages already
-// rate-limit per kind of problem; the reporter keys on the component and the
-// message (capped) so distinct problems are not hidden behind each other.
-func (s *SDK) errorHandler(component string) func(error) {
-	return func(err error) {
-		msg := err.Error()
-		if len(msg) > 80 {
-			msg = msg[:80]
-		}
-		s.reporter.Report(component+":"+msg, err)
-	}
 }

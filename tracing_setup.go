@@ -3,12 +3,12 @@ package o11y
 import (
 	"context"
 	"errors"
-	"fmt"
 	"strings"
 
 	"go.opentelemetry.io/otel/sdk/resource"
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 
+	"github.com/o11y-go/o11y/internal/configerr"
 	"github.com/o11y-go/o11y/internal/otlpexport"
 	"github.com/o11y-go/o11y/internal/spanbatch"
 	"github.com/o11y-go/o11y/tracing"
@@ -18,10 +18,16 @@ import (
 )
 
 // startTracing builds the resource, sampler, exporter and tracer provider.
-// Every failure is reported and degrades one piece; none stops the others.
-func (s *SDK) startTracing(ctx context.Context) error {
+// Every failure is reported (once, here) and degrades one piece; none stops
+// the others. Config.validate has already replaced unusable values.
+func (s *SDK) startTracing(ctx context.Context) (errs []error) {
 	cfg := s.cfg
-	var errs []error
+	defer func() {
+		for i, err := range errs {
+			errs[i] = wrapReport("tracing", err)
+			s.reporter.Report("tracing:"+errs[i].Error(), errs[i])
+		}
+	}()
 
 	res := s.detectResource(ctx)
 	s.resource = res
@@ -48,7 +54,8 @@ func (s *SDK) startTracing(ctx context.Context) error {
 		ErrorHandler: s.errorHandler("sampling"),
 	})
 	if err != nil {
-		errs = append(errs, fmt.Errorf("sampling rules: %w", err))
+		name, shown := cfg.source("Traces.SamplingRulesFile", cfg.Traces.SamplingRulesFile, nil, "O11Y_XRAY_SAMPLING_RULES")
+		errs = append(errs, configerr.New(name, shown, trimPackagePrefix(err.Error()), "X-Ray default rule: 1 req/s + 5 %"))
 	}
 	if xs != nil {
 		s.shutdowns = append(s.shutdowns, namedShutdown{"sampling", xs.Shutdown})
@@ -91,10 +98,6 @@ func (s *SDK) startTracing(ctx context.Context) error {
 	switch exporter {
 	case "none":
 	case "xray":
-		if addrErr != nil {
-			errs = append(errs, addrErr)
-			break
-		}
 		p, err := xrayudp.NewSpanProcessor(xrayudp.Options{
 			DaemonAddress: cfg.Traces.DaemonAddress,
 			QueueSize:     cfg.Traces.QueueSize,
@@ -126,13 +129,13 @@ func (s *SDK) startTracing(ctx context.Context) error {
 			Report:    s.errorHandler("otlp"),
 		})
 		opts = append(opts, sdktrace.WithSpanProcessor(s.otlpBatch))
-	default:
-		errs = append(errs, fmt.Errorf("unknown traces exporter %q (want xray, otlp or none)", exporter))
 	}
 	for _, sp := range cfg.Traces.SpanProcessors {
 		opts = append(opts, sdktrace.WithSpanProcessor(sp))
 	}
 
+	// The OTel SDK reads OTEL_TRACES_SAMPLER itself here (our sampler then
+	// replaces its choice); Start keeps its complaints quiet.
 	tp := sdktrace.NewTracerProvider(opts...)
 	s.sdkTP = tp
 	s.tp = tp
@@ -149,7 +152,7 @@ func (s *SDK) startTracing(ctx context.Context) error {
 		return err
 	}
 	s.shutdowns = append(s.shutdowns, namedShutdown{"traces", shutdown})
-	return errors.Join(errs...)
+	return errs
 }
 
 // detectResource runs platform detection within DetectTimeout. Detection
@@ -178,7 +181,7 @@ func (s *SDK) detectResource(ctx context.Context) *resource.Resource {
 	defer cancel()
 	res, err := awsresource.Detect(dctx, opts)
 	if err != nil {
-		s.reportError("resource", fmt.Errorf("o11y: resource detection: %w", err))
+		s.reportError("resource detection", err)
 	}
 	if res == nil {
 		res = resource.Empty()

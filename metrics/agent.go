@@ -48,6 +48,7 @@ func ParseAgentEndpoint(endpoint string) (network, addr string, err error) {
 type agentSink struct {
 	network, addr string
 	rep           *report.Reporter
+	dial          dialFunc
 
 	mu      sync.Mutex
 	queue   [][]byte
@@ -60,12 +61,23 @@ type agentSink struct {
 	done chan struct{}
 }
 
+// dialFunc connects to the agent: net.DialTimeout, or a test's stand-in
+// (a connect that hangs, or fails on cue).
+type dialFunc func(network, addr string, timeout time.Duration) (net.Conn, error)
+
 func newAgentSink(endpoint string, rep *report.Reporter) (*agentSink, error) {
+	return newAgentSinkDial(endpoint, rep, nil)
+}
+
+func newAgentSinkDial(endpoint string, rep *report.Reporter, dial dialFunc) (*agentSink, error) {
 	network, addr, err := ParseAgentEndpoint(endpoint)
 	if err != nil {
 		return nil, err
 	}
-	s := &agentSink{network: network, addr: addr, rep: rep,
+	if dial == nil {
+		dial = net.DialTimeout
+	}
+	s := &agentSink{network: network, addr: addr, rep: rep, dial: dial,
 		wake: make(chan struct{}, 1), stop: make(chan struct{}), done: make(chan struct{})}
 	go s.run()
 	return s, nil
@@ -179,7 +191,7 @@ func (s *agentSink) run() {
 			conn = nil
 		}
 		if conn == nil {
-			c, err := net.DialTimeout(s.network, s.addr, agentDialTime)
+			c, err := s.dial(s.network, s.addr, agentDialTime)
 			if err != nil {
 				s.rep.Report("metrics.agent.connect", fmt.Errorf("metrics: connecting to CloudWatch agent %s://%s: %w", s.network, s.addr, err))
 				if !sleep() {

@@ -3,10 +3,12 @@ package metrics
 import (
 	"bufio"
 	"context"
+	"errors"
 	"fmt"
 	"net"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -51,14 +53,7 @@ type tcpAgent struct {
 
 func startTCPAgent(t *testing.T, addr string) *tcpAgent {
 	t.Helper()
-	var ln net.Listener
-	var err error
-	for i := 0; i < 50; i++ { // the port may linger briefly after a close
-		if ln, err = net.Listen("tcp", addr); err == nil {
-			break
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+	ln, err := net.Listen("tcp", addr)
 	require.NoError(t, err)
 	a := &tcpAgent{ln: ln}
 	a.wg.Add(1)
@@ -104,37 +99,117 @@ func (a *tcpAgent) got() []string {
 	return append([]string(nil), a.lines...)
 }
 
+// stagedDialer is the sink's dialer in tests: it dials for real while up;
+// while down, a connect hangs until the test fails it (fail), so a Flush
+// that waited for the agent would never return. Every connection it made
+// can be cut from the client side (cut), which the sink sees at once.
+type stagedDialer struct {
+	mu      sync.Mutex
+	down    bool
+	conns   []net.Conn
+	hanging chan chan error // a hanging connect, waiting for its result
+	over    chan struct{}   // the test is over: hanging connects fail
+}
+
+func newStagedDialer() *stagedDialer {
+	return &stagedDialer{hanging: make(chan chan error, 1), over: make(chan struct{})}
+}
+
+// end fails any connect still hanging, so Shutdown can finish.
+func (d *stagedDialer) end() { close(d.over) }
+
+func (d *stagedDialer) dial(network, addr string, timeout time.Duration) (net.Conn, error) {
+	d.mu.Lock()
+	down := d.down
+	d.mu.Unlock()
+	if down {
+		result := make(chan error, 1)
+		d.hanging <- result
+		select {
+		case err := <-result:
+			return nil, err
+		case <-d.over:
+			return nil, errors.New("test over")
+		}
+	}
+	c, err := net.DialTimeout(network, addr, timeout)
+	if err == nil {
+		d.mu.Lock()
+		d.conns = append(d.conns, c)
+		d.mu.Unlock()
+	}
+	return c, err
+}
+
+// goDown cuts every connection and makes the next connects hang.
+func (d *stagedDialer) goDown() {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	d.down = true
+	for _, c := range d.conns {
+		c.Close()
+	}
+	d.conns = nil
+}
+
+// comeBack fails the hanging connect with err; later connects are real.
+func (d *stagedDialer) comeBack(result chan error, err error) {
+	d.mu.Lock()
+	d.down = false
+	d.mu.Unlock()
+	result <- err
+}
+
 func TestAgentSinkTCPReconnect(t *testing.T) {
 	a := startTCPAgent(t, "127.0.0.1:0")
+	defer a.stop()
 	addr := a.ln.Addr().String()
 	errs := &errorsOf{}
-	r := New(Options{ServiceName: "orders", FlushInterval: -1, AgentEndpoint: "tcp://" + addr, ErrorHandler: errs.handle})
+	d := newStagedDialer()
+	r := New(Options{ServiceName: "orders", FlushInterval: -1, AgentEndpoint: "tcp://" + addr, ErrorHandler: errs.handle, dial: d.dial})
 	defer r.Shutdown(context.Background())
+	defer d.end() // before Shutdown, should the test stop with a connect hanging
 
 	r.Operation("a").Observe(context.Background(), time.Millisecond, 0)
 	require.NoError(t, r.Flush(context.Background()))
-	require.Eventually(t, func() bool { return len(a.got()) == 1 }, 3*time.Second, 5*time.Millisecond)
-	d, err := emfvalidate.Parse([]byte(a.got()[0]))
+	require.Eventually(t, func() bool { return len(a.got()) == 1 }, 30*time.Second, 5*time.Millisecond)
+	d0, err := emfvalidate.Parse([]byte(a.got()[0]))
 	require.NoError(t, err)
-	assert.Equal(t, "orders-metrics", d.LogGroupName)
+	assert.Equal(t, "orders-metrics", d0.LogGroupName)
 
-	// The agent goes away: Observe and Flush never block; data is kept.
-	a.stop()
-	time.Sleep(200 * time.Millisecond) // let the idle check see the close
-	start := time.Now()
-	for i := 0; i < 3; i++ {
-		r.Operation(fmt.Sprint("b", i)).Observe(context.Background(), time.Millisecond, 0)
-		require.NoError(t, r.Flush(context.Background()))
+	// The agent goes away: the connection breaks and the next connect
+	// hangs. Observe and Flush must not wait for it, and keep the data.
+	d.goDown()
+	r.Operation("b0").Observe(context.Background(), time.Millisecond, 0)
+	require.NoError(t, r.Flush(context.Background()))
+	var hanging chan error
+	select {
+	case hanging = <-d.hanging: // the sink is stuck connecting
+	case <-time.After(30 * time.Second):
+		t.Fatal("the sink never tried to reconnect")
 	}
-	assert.Less(t, time.Since(start), 100*time.Millisecond, "flush must not wait for the agent")
-	require.Eventually(t, func() bool { return errs.count() > 0 }, 3*time.Second, 5*time.Millisecond, "the failed connect is reported")
+	flushed := make(chan error, 1)
+	go func() {
+		var err error
+		for i := 1; i < 3; i++ {
+			r.Operation(fmt.Sprint("b", i)).Observe(context.Background(), time.Millisecond, 0)
+			err = errors.Join(err, r.Flush(context.Background()))
+		}
+		flushed <- err
+	}()
+	select {
+	case err := <-flushed:
+		require.NoError(t, err)
+	case <-time.After(30 * time.Second): // the connect hangs until the test ends it
+		t.Fatal("Flush waits for the agent")
+	}
 
-	// It comes back on the same port: the queued lines arrive.
-	b := startTCPAgent(t, addr)
-	defer b.stop()
-	require.Eventually(t, func() bool { return len(b.got()) == 3 }, 10*time.Second, 10*time.Millisecond,
-		"got %d lines; errors: %s", len(b.got()), errs)
-	for _, l := range b.got() {
+	// The connect fails (reported); the agent comes back: the queued lines arrive.
+	d.comeBack(hanging, syscall.ECONNREFUSED)
+	require.Eventually(t, func() bool { return len(a.got()) == 4 }, 30*time.Second, 5*time.Millisecond,
+		"got %d lines; errors: %s", len(a.got()), errs)
+	assert.Contains(t, errs.String(), "connecting to CloudWatch agent", "the failed connect is reported")
+	for _, l := range a.got() {
 		require.NoError(t, emfvalidate.Validate([]byte(l)))
 	}
 }
@@ -173,7 +248,9 @@ func TestAgentSinkUDP(t *testing.T) {
 	pc.Close()
 	r.Operation("b").Observe(context.Background(), time.Millisecond, 0)
 	require.NoError(t, r.Flush(context.Background()))
-	time.Sleep(100 * time.Millisecond)
+	sink := r.sink.(*agentSink)
+	require.Eventually(t, func() bool { return sink.queued() == 0 }, 30*time.Second, time.Millisecond,
+		"the line sent while nothing listened was handled (sent or dropped), not kept")
 	pc2, err := net.ListenPacket("udp", addr)
 	require.NoError(t, err)
 	defer pc2.Close()

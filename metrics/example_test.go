@@ -24,7 +24,11 @@ func Example() {
 	op := r.Operation("GET /orders/{id}")
 	op.Observe(context.Background(), 12*time.Millisecond, 0)
 	op.Observe(context.Background(), 480*time.Millisecond, metrics.FlagFault)
-	_ = r.Shutdown(context.Background())
+	// Shutdown writes what is pending; give it a deadline (the SDK's share
+	// of the stop budget), as a service would.
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	_ = r.Shutdown(ctx)
 	// Output:
 	// {"_aws":{"Timestamp":1700000000000,"CloudWatchMetrics":[{"Namespace":"Shop","Dimensions":[["Service","Operation"],["Service"]],"Metrics":[{"Name":"Latency","Unit":"Milliseconds"},{"Name":"Error","Unit":"Count"},{"Name":"Fault","Unit":"Count"}]}]},"Service":"orders","Operation":"GET /orders/{id}","Latency":{"Values":[12,479.232],"Counts":[1,1],"Max":480,"Min":12,"Count":2,"Sum":492},"Error":{"Values":[0],"Counts":[2],"Max":0,"Min":0,"Count":2,"Sum":0},"Fault":{"Values":[0,1],"Counts":[1,1],"Max":1,"Min":0,"Count":2,"Sum":1}}
 }
@@ -37,7 +41,9 @@ func ExampleRecorder_Logger() {
 		Writer:        os.Stdout,
 		Now:           func() time.Time { return time.UnixMilli(1700000000000) },
 	})
-	defer r.Shutdown(context.Background())
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second) // shutdown budget
+	defer cancel()
+	defer r.Shutdown(ctx)
 	l := r.Logger(context.Background()) // a request context adds xray_trace_id and request_id
 	l.PutDimensions("PaymentProvider", "acme")
 	l.SetProperty("cart_items", 3)
@@ -51,11 +57,13 @@ func ExampleRecorder_Logger() {
 func ExampleNewExporter() {
 	r := metrics.New(metrics.Options{Namespace: "Shop", ServiceName: "orders", FlushInterval: -1, Writer: os.Stdout,
 		Now: func() time.Time { return time.UnixMilli(1700000000000) }})
-	defer r.Shutdown(context.Background())
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second) // shutdown budget
+	defer cancel()
+	defer r.Shutdown(ctx)
 	exp := metrics.NewExporter(r)
 	reader := sdkmetric.NewManualReader(sdkmetric.WithTemporalitySelector(exp.Temporality))
 	mp := sdkmetric.NewMeterProvider(sdkmetric.WithReader(reader))
-	defer mp.Shutdown(context.Background())
+	defer mp.Shutdown(ctx)
 
 	queries, _ := mp.Meter("github.com/acme/db").Int64Counter("db.queries", metric.WithUnit("{query}"))
 	queries.Add(context.Background(), 3, metric.WithAttributes(attribute.String("table", "orders")))

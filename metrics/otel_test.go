@@ -190,7 +190,7 @@ func TestOTelExporterPeriodicReader(t *testing.T) {
 	mp := sdkmetric.NewMeterProvider(sdkmetric.WithReader(sdkmetric.NewPeriodicReader(exp, sdkmetric.WithInterval(50*time.Millisecond))))
 	ctr, _ := mp.Meter("s").Int64Counter("jobs", metric.WithUnit("{job}"))
 	ctr.Add(context.Background(), 2)
-	require.Eventually(t, func() bool { return len(w.lines()) > 0 }, 3*time.Second, 10*time.Millisecond)
+	require.Eventually(t, func() bool { return len(w.lines()) > 0 }, 30*time.Second, 10*time.Millisecond)
 	ctr.Add(context.Background(), 5)
 	require.NoError(t, mp.Shutdown(context.Background()))
 	total := 0.0

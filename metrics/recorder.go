@@ -109,6 +109,9 @@ type Options struct {
 	ErrorHandler func(error)
 	// Now is the clock (tests). Default time.Now.
 	Now func() time.Time
+
+	// dial connects to the agent (tests); default net.DialTimeout.
+	dial dialFunc
 }
 
 // Recorder aggregates request metrics and flushes EMF documents. All methods
@@ -177,7 +180,7 @@ func New(opts Options) *Recorder {
 		r.sets = append(r.sets, []string{DimService, DimVersion})
 	}
 	if opts.AgentEndpoint != "" {
-		as, err := newAgentSink(opts.AgentEndpoint, r.rep)
+		as, err := newAgentSinkDial(opts.AgentEndpoint, r.rep, opts.dial)
 		if err != nil {
 			r.rep.Report("metrics.agent.endpoint", err)
 		} else {

@@ -258,7 +258,7 @@ func TestBackgroundFlushAndShutdown(t *testing.T) {
 	var w lineBuffer
 	r := New(Options{ServiceName: "orders", FlushInterval: time.Second, Writer: &w})
 	r.Operation("a").Observe(context.Background(), time.Millisecond, 0)
-	require.Eventually(t, func() bool { return len(w.lines()) == 1 }, 3*time.Second, 10*time.Millisecond)
+	require.Eventually(t, func() bool { return len(w.lines()) == 1 }, 30*time.Second, 10*time.Millisecond)
 	r.Operation("a").Observe(context.Background(), time.Millisecond, 0)
 	require.NoError(t, r.Shutdown(context.Background()))
 	require.Len(t, w.lines(), 2)

@@ -112,7 +112,7 @@ func TestDegradedInfrastructureLatency(t *testing.T) {
 		sc.out = &lineBuf{discard: true}
 		sc.spans = &spanCounter{}
 		cfg := baseConfig(sc.out, sc.errs)
-		cfg.Metrics.FlushInterval = 200 * time.Millisecond // keep the EMF path busy
+		cfg.Metrics.FlushInterval = time.Second // the shortest interval: keeps the EMF path busy
 		cfg.Traces.SpanProcessors = []sdktrace.SpanProcessor{sc.spans}
 		sc.proc = sc.setup(t, &cfg, sc.errs)
 		sdk, err := o11y.Start(context.Background(), cfg)
@@ -286,7 +286,7 @@ func TestStartAndShutdownNeverBlock(t *testing.T) {
 	cfg.Traces.DaemonAddress = "tcp:" + hole.addr() + " udp:" + refusedAddr(t)
 	cfg.Traces.CentralizedSampling = true
 	cfg.Metrics.AgentEndpoint = "tcp://" + hole.addr()
-	cfg.Metrics.FlushInterval = 100 * time.Millisecond
+	cfg.Metrics.FlushInterval = time.Second // the shortest interval
 
 	start := time.Now()
 	sdk, err := o11y.Start(context.Background(), cfg)

@@ -42,7 +42,7 @@ func verifyNoLeaks(t *testing.T) func() {
 
 func leakConfig(t *testing.T, edit func(*o11y.Config)) o11y.Config {
 	cfg := baseConfig(&lineBuf{}, &counter{})
-	cfg.Metrics.FlushInterval = 50 * time.Millisecond
+	cfg.Metrics.FlushInterval = time.Second // the shortest interval
 	if edit != nil {
 		edit(&cfg)
 	}

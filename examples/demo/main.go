@@ -211,13 +211,17 @@ func Run(ctx context.Context, o Options, stdout, human io.Writer) (Stats, error)
 	elapsed := time.Since(began)
 
 	// Shutdown, in the order a real deployment would: stop accepting and
-	// drain (gateway first), then flush every SDK in parallel.
-	sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	_ = gatewaySrv.Shutdown(sctx)
-	_ = ordersSrv.Shutdown(sctx)
+	// drain (gateway first), then flush every SDK in parallel within the
+	// SDK's own share of the stop budget (orders.FlushTimeout, 5 s, as the
+	// deployable examples use).
+	dctx, cancelDrain := context.WithTimeout(context.Background(), orders.DrainTimeout)
+	defer cancelDrain()
+	_ = gatewaySrv.Shutdown(dctx)
+	_ = ordersSrv.Shutdown(dctx)
 	_ = conn.Close()
 	grpcSrv.GracefulStop()
+	sctx, cancel := context.WithTimeout(context.Background(), orders.FlushTimeout)
+	defer cancel()
 	var wg sync.WaitGroup
 	var errMu sync.Mutex
 	var errs []error

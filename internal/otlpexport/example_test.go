@@ -6,6 +6,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"time"
 
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 	coltracepb "go.opentelemetry.io/proto/otlp/collector/trace/v1"
@@ -48,6 +49,8 @@ func Example() {
 	_, span := tp.Tracer("example").Start(context.Background(), "GET /orders/{id}")
 	span.End() // WithSyncer exports at once
 	fmt.Println("collector received", <-received, "span")
-	_ = tp.Shutdown(context.Background())
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second) // shutdown budget
+	defer cancel()
+	_ = tp.Shutdown(ctx)
 	// Output: collector received 1 span
 }

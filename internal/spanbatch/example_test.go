@@ -37,7 +37,11 @@ func Example() {
 	end(3) // a full batch: exported without waiting for the delay
 	_ = tp.ForceFlush(context.Background())
 	end(2) // a partial batch: waits for the delay, a flush or shutdown
-	_ = tp.Shutdown(context.Background())
+
+	// Shutdown exports it, within the shutdown budget.
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	_ = tp.Shutdown(ctx)
 	fmt.Println("dropped:", p.Dropped())
 	// Output:
 	// export of 3 spans

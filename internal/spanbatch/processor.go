@@ -51,6 +51,13 @@ type Options struct {
 	// caller rate-limits. Export errors are not reported here: the
 	// exporter (or a wrapper around it) owns them.
 	Report func(error)
+
+	// waiting, when set (tests), is called by the export goroutine just
+	// before it blocks: lingering is true while a partial batch waits for
+	// the delay, wakes is the number of wake-ups pending. A test that sees
+	// (true, 0) knows the goroutine is idle until the delay, a flush or
+	// shutdown: a sync point instead of a sleep.
+	waiting func(lingering bool, wakes int)
 }
 
 // keptCap is the most queue slots kept allocated between bursts. Larger
@@ -88,6 +95,8 @@ type Processor struct {
 	done     chan struct{}
 	stopOnce sync.Once
 	shutErr  error // the exporter's Shutdown result; written before done is closed
+
+	waiting func(lingering bool, wakes int) // Options.waiting
 }
 
 var _ sdktrace.SpanProcessor = (*Processor)(nil)
@@ -108,6 +117,7 @@ func New(exp sdktrace.SpanExporter, o Options) *Processor {
 		flushReq: make(chan chan struct{}),
 		stop:     make(chan struct{}),
 		done:     make(chan struct{}),
+		waiting:  o.waiting,
 	}
 	go p.run()
 	return p
@@ -212,6 +222,9 @@ func (p *Processor) run() {
 	timer := time.NewTimer(p.delay)
 	timer.Stop()
 	for {
+		if p.waiting != nil {
+			p.waiting(false, len(p.wake))
+		}
 		select {
 		case <-p.wake:
 		case r := <-p.flushReq:
@@ -226,6 +239,9 @@ func (p *Processor) run() {
 			timer.Reset(p.delay)
 		linger:
 			for {
+				if p.waiting != nil {
+					p.waiting(true, len(p.wake))
+				}
 				select {
 				case <-p.wake:
 					if p.queued() < p.batch {

@@ -60,7 +60,9 @@ func ExampleNew_centralized() {
 	if err != nil {
 		fmt.Println(err)
 	}
-	defer s.Shutdown(context.Background())
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second) // shutdown budget
+	defer cancel()
+	defer s.Shutdown(ctx)
 	fmt.Println(s.Description())
 	// Output: XRaySampler{rules=1,centralized}
 }

@@ -61,7 +61,10 @@ func ExampleNewSpanProcessor() {
 		fmt.Println(err)
 		return
 	}
-	defer p.Shutdown(context.Background())
+	// Shutdown drains the queue within its budget (the SDK's share of the stop timeout).
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	defer p.Shutdown(ctx)
 	// tp := sdktrace.NewTracerProvider(sdktrace.WithSpanProcessor(p))
 	fmt.Printf("%+v\n", p.Stats())
 	// Output:

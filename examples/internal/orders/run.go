@@ -18,12 +18,15 @@ import (
 )
 
 // Shutdown budget: ECS sends SIGKILL StopTimeout seconds after SIGTERM (30 s
-// in the templates, at most 120 s on Fargate) and App Runner has no
-// configurable stop timeout, so the service stops within 10 s: up to
-// DrainTimeout for in-flight requests, then the rest for flushing.
+// by default and in the templates, at most 120 s on Fargate) and App Runner
+// has no configurable stop timeout, so the service stops within 10 s: up to
+// DrainTimeout for in-flight requests, then FlushTimeout, the SDK's own
+// share, for traces, metrics and logs. sdk.Shutdown returns by its deadline
+// even when the daemon, collector or agent is down.
 const (
-	ShutdownTimeout = 9 * time.Second
-	DrainTimeout    = 6 * time.Second
+	DrainTimeout    = 4 * time.Second
+	FlushTimeout    = 5 * time.Second
+	ShutdownTimeout = DrainTimeout + FlushTimeout
 )
 
 // Main runs the orders service as a process and returns its exit code. It
@@ -53,12 +56,11 @@ func Main(args []string, stderr io.Writer) int {
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, os.Interrupt)
 	defer stop()
 
-	sdk, err := o11y.Start(ctx, o11y.ConfigFromEnv())
+	// A bad setting is reported on stderr (one JSON line, through
+	// Config.ErrorHandler) and replaced by its default; Start's error
+	// repeats it, for services that prefer to refuse to start.
+	sdk, _ := o11y.Start(ctx, o11y.ConfigFromEnv())
 	log := sdk.Logger()
-	if err != nil {
-		// Start still returns a usable SDK with the broken signal disabled.
-		log.Warn("telemetry partly disabled", "error", err.Error())
-	}
 
 	opts := Options{SDK: sdk}
 	if u := os.Getenv("DOWNSTREAM_URL"); u != "" {
@@ -68,7 +70,7 @@ func Main(args []string, stderr io.Writer) int {
 	ln, err := net.Listen("tcp", ":"+port)
 	if err != nil {
 		log.Error("cannot listen", "port", port, "error", err.Error())
-		flushCtx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+		flushCtx, cancel := context.WithTimeout(context.Background(), FlushTimeout)
 		_ = sdk.Shutdown(flushCtx)
 		cancel()
 		return 1
@@ -89,7 +91,7 @@ func Main(args []string, stderr io.Writer) int {
 	select {
 	case err := <-serveErr:
 		log.Error("server stopped", "error", fmt.Sprint(err))
-		flushCtx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+		flushCtx, cancel := context.WithTimeout(context.Background(), FlushTimeout)
 		_ = sdk.Shutdown(flushCtx)
 		cancel()
 		return 1
@@ -97,19 +99,18 @@ func Main(args []string, stderr io.Writer) int {
 	}
 	stop() // a second SIGTERM/Ctrl-C now kills the process the default way
 
-	deadline := time.Now().Add(ShutdownTimeout)
 	log.Info("shutting down", "reason", "signal")
 
 	// 1. Stop accepting and wait for in-flight requests.
-	drainCtx, cancel := context.WithDeadline(context.Background(), time.Now().Add(DrainTimeout))
+	drainCtx, cancel := context.WithTimeout(context.Background(), DrainTimeout)
 	if err := srv.Shutdown(drainCtx); err != nil {
 		log.Warn("in-flight requests cut off", "error", err.Error())
 		_ = srv.Close()
 	}
 	cancel()
 
-	// 2. Flush traces, metrics and logs in parallel, bounded.
-	flushCtx, cancel := context.WithDeadline(context.Background(), deadline)
+	// 2. Flush traces, metrics and logs in parallel, within the SDK's share.
+	flushCtx, cancel := context.WithTimeout(context.Background(), FlushTimeout)
 	defer cancel()
 	log.Info("stopped serving; flushing telemetry")
 	if err := sdk.Shutdown(flushCtx); err != nil {
