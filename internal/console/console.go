@@ -46,13 +46,18 @@ type Options struct {
 	EMFAddr      string // TCP and UDP
 	HTTPAddr     string // UI and API
 
-	MaxTraces     int    // default DefaultMaxTraces
+	MaxTraces int // default DefaultMaxTraces
 	// IndexedAttributes are OTLP span attribute keys written as X-Ray
 	// annotations when OTLP spans are translated (as the collector's awsxray
 	// exporter option indexed_attributes). Spans can also list keys in the
 	// string-slice attribute aws.xray.annotations.
 	IndexedAttributes []string
-	SamplingRules []byte // local sampling rules JSON; nil: X-Ray's default rule
+	SamplingRules     []byte // local sampling rules JSON; nil: X-Ray's default rule
+
+	// Tap, when set, is called with every X-Ray datagram the UDP receiver
+	// reads (after it was stored), on the parser goroutines. The demo uses
+	// it to feed its own trace printer.
+	Tap func(datagram []byte)
 
 	// Now is the clock (tests); nil means time.Now.
 	Now func() time.Time
@@ -255,7 +260,12 @@ func (c *Console) listenXRay(addr string) error {
 		defer c.wg.Done()
 		_ = srv.Serve(tl)
 	}()
-	c.readUDP(uc, func(b []byte) { _ = c.IngestDatagram(b) })
+	c.readUDP(uc, func(b []byte) {
+		_ = c.IngestDatagram(b)
+		if c.opts.Tap != nil {
+			c.opts.Tap(b)
+		}
+	})
 	return nil
 }
 

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"io"
 	"math"
+	"sync"
 	"time"
 )
 
@@ -135,4 +136,43 @@ func (c *Console) ReadLines(r io.Reader, pass io.Writer) error {
 			return err
 		}
 	}
+}
+
+// LineWriter returns a writer that ingests every complete line written to
+// it (logs and EMF documents, as IngestLine) and never fails: hand it the
+// service's stdout, e.g. through io.MultiWriter. A partial line waits for
+// its end (up to 1 MiB).
+func (c *Console) LineWriter() io.Writer { return &lineWriter{c: c} }
+
+type lineWriter struct {
+	c   *Console
+	mu  sync.Mutex
+	buf []byte
+}
+
+func (w *lineWriter) Write(p []byte) (int, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	n := len(p)
+	for len(p) > 0 {
+		i := bytes.IndexByte(p, '\n')
+		if i < 0 {
+			if len(w.buf)+len(p) > 1<<20 {
+				w.c.stats.BadLines.Add(1)
+				w.buf = w.buf[:0]
+				return n, nil
+			}
+			w.buf = append(w.buf, p...)
+			return n, nil
+		}
+		if len(w.buf) > 0 {
+			w.buf = append(w.buf, p[:i]...)
+			w.c.IngestLine(w.buf)
+			w.buf = w.buf[:0]
+		} else {
+			w.c.IngestLine(p[:i])
+		}
+		p = p[i+1:]
+	}
+	return n, nil
 }
