@@ -62,6 +62,8 @@ type Options struct {
 	Verbose     bool
 	Namespace   string
 	Console     string // UI address of the in-process console; "" or "-": none
+
+	consoleReady func(*demoConsole) // tests: called once the console listens
 }
 
 // Main parses args, runs the demo and returns the exit code.
@@ -151,6 +153,9 @@ func Run(ctx context.Context, o Options, stdout, human io.Writer) (Stats, error)
 		}
 		defer cons.Close()
 		stdout = io.MultiWriter(stdout, cons.LineWriter())
+		if o.consoleReady != nil {
+			o.consoleReady(cons)
+		}
 	}
 	out := &countingWriter{w: stdout}
 	lines := linewriter.New(out)

@@ -152,6 +152,22 @@ func (s *Store) ServiceMap(window time.Duration) *ServiceMap {
 	byID := map[string]ref{}
 	var spans []*span
 	s.mu.RLock()
+	// Services seen in the window: a remote call whose callee segment has
+	// not arrived (yet: SDKs send segments in batches) goes to the service
+	// of the same name, not to an inferred remote node.
+	services := map[string]*span{}
+	for _, t := range s.ring {
+		if t.rootIdx[0] < 0 || t.end < from {
+			continue
+		}
+		for _, d := range t.docs {
+			if sp := &d.spans[0]; sp.seg {
+				if _, ok := services[sp.name]; !ok {
+					services[sp.name] = sp
+				}
+			}
+		}
+	}
 	for _, t := range s.ring {
 		if t.rootIdx[0] < 0 || t.end < from {
 			continue
@@ -214,12 +230,15 @@ func (s *Store) ServiceMap(window time.Duration) *ServiceMap {
 				continue
 			}
 			var n *MapNode
-			if sp.namespace == "aws" {
+			if callee, ok := services[sp.name]; ok && sp.namespace == "remote" {
+				n = b.node(callee.name, serviceType(callee), "service")
+			} else if sp.namespace == "aws" {
 				n = b.node(sp.name, awsNodeType(sp), "aws")
+				n.observe(sp)
 			} else {
 				n = b.node(sp.name, "remote", "remote")
+				n.observe(sp)
 			}
-			n.observe(sp)
 			b.edge(b.node(caller.name, serviceType(caller), "service"), n, sp)
 		}
 	}
