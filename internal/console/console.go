@@ -77,6 +77,7 @@ type Console struct {
 	wg        sync.WaitGroup
 	closed    atomic.Bool
 	overloads atomic.Uint64
+	xrayConn  *net.UDPConn // for tests and benchmarks
 }
 
 // New returns a Console that stores what it is given (Ingest* methods)
@@ -248,6 +249,7 @@ func (c *Console) listenXRay(addr string) error {
 	// local service sends: it asks for a large receive buffer. The kernel
 	// caps the request at net.core.rmem_max.
 	_ = uc.SetReadBuffer(udpReadBuffer)
+	c.xrayConn = uc
 	srv := &http.Server{Handler: c.samp, ReadHeaderTimeout: 5 * time.Second}
 	c.setAddr("xray", uc.LocalAddr().String(), func() error {
 		err := uc.Close()

@@ -11,6 +11,8 @@ import (
 	"time"
 
 	"go.opentelemetry.io/otel/attribute"
+
+	"github.com/o11y-go/o11y/tracing/xrayudp"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files under testdata/")
@@ -81,3 +83,7 @@ func mustJSON(t testing.TB, v any) []byte {
 }
 
 func attrString(k, v string) attribute.KeyValue { return attribute.String(k, v) }
+
+func newEncoderForTest(indexed []string) *xrayudp.Encoder {
+	return xrayudp.NewEncoder(xrayudp.Config{IndexedAttributes: indexed})
+}

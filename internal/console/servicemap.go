@@ -66,23 +66,24 @@ func awsNodeType(s *span) string {
 	return "AWS::" + s.name
 }
 
+type nodeKey struct{ kind, name, typ string }
+
 type mapBuilder struct {
-	nodes map[string]*MapNode
-	edges map[[2]string]*MapEdge
+	nodes map[nodeKey]*MapNode
+	edges map[[2]*MapNode]*MapEdge
 }
 
-func (b *mapBuilder) node(name, typ, kind string) *MapNode {
-	id := kind + ":" + name + ":" + typ
-	n := b.nodes[id]
+func (b *mapBuilder) nodeK(k nodeKey) *MapNode {
+	n := b.nodes[k]
 	if n == nil {
-		n = &MapNode{ID: id, Name: name, Type: typ, Kind: kind}
-		b.nodes[id] = n
+		n = &MapNode{ID: k.kind + ":" + k.name + ":" + k.typ, Name: k.name, Type: k.typ, Kind: k.kind}
+		b.nodes[k] = n
 	}
 	return n
 }
 
 func (b *mapBuilder) edge(from, to *MapNode, s *span) {
-	k := [2]string{from.ID, to.ID}
+	k := [2]*MapNode{from, to}
 	e := b.edges[k]
 	if e == nil {
 		e = &MapEdge{From: from.ID, To: to.ID}
@@ -133,114 +134,130 @@ func percentile(xs []float64, q float64) float64 {
 	return xs[i]
 }
 
+// mapObs is one contribution of a trace to the service map, computed when
+// the trace changes (so a map query only aggregates).
+type mapObs struct {
+	kind   uint8 // obsNode, obsEdge, obsRemote
+	from   nodeKey
+	to     nodeKey // obsNode: the node observed
+	sp     *span
+	remote string // obsRemote: the callee name, resolved at query time
+}
+
+const (
+	obsNode   uint8 = iota // sp observed at node to
+	obsEdge                // a call from -> to measured by sp
+	obsRemote              // a remote call whose callee segment is missing
+)
+
+func serviceKey(sp *span) nodeKey { return nodeKey{"service", sp.name, serviceType(sp)} }
+
+var clientKey = nodeKey{"client", "Client", "client"}
+
+// mapContrib computes what t contributes to the map. Callers hold the
+// store's write lock.
+func (t *trace) mapContrib() {
+	t.obs = t.obs[:0]
+	byID := make(map[string]ref, 8)
+	n := 0
+	for _, d := range t.docs {
+		n += len(d.spans)
+		for i := range d.spans {
+			byID[d.spans[i].id] = ref{sp: &d.spans[i]}
+		}
+	}
+	called := make(map[string]bool, 4)
+	for _, d := range t.docs {
+		for i := range d.spans {
+			sp := &d.spans[i]
+			if !sp.seg {
+				continue
+			}
+			k := serviceKey(sp)
+			t.obs = append(t.obs, mapObs{kind: obsNode, to: k, sp: sp})
+			p, ok := byID[sp.parentID]
+			if sp.parentID == "" || !ok {
+				// An entry point, or a caller that is not traced (or whose
+				// segment has not arrived).
+				t.obs = append(t.obs, mapObs{kind: obsEdge, from: clientKey, to: k, sp: sp})
+				continue
+			}
+			caller := owner(byID, p.sp)
+			if caller == nil {
+				continue
+			}
+			called[p.sp.id] = true
+			// The client subsegment measures the call.
+			t.obs = append(t.obs, mapObs{kind: obsEdge, from: serviceKey(caller), to: k, sp: p.sp})
+		}
+	}
+	for _, d := range t.docs {
+		for i := range d.spans {
+			sp := &d.spans[i]
+			if sp.seg || called[sp.id] || (sp.namespace != "aws" && sp.namespace != "remote") {
+				continue
+			}
+			caller := owner(byID, sp)
+			if caller == nil {
+				continue
+			}
+			if sp.namespace == "aws" {
+				k := nodeKey{"aws", sp.name, awsNodeType(sp)}
+				t.obs = append(t.obs, mapObs{kind: obsNode, to: k, sp: sp}, mapObs{kind: obsEdge, from: serviceKey(caller), to: k, sp: sp})
+				continue
+			}
+			t.obs = append(t.obs, mapObs{kind: obsRemote, from: serviceKey(caller), sp: sp, remote: sp.name})
+		}
+	}
+}
+
 // ServiceMap builds the map of the traces that ended in the window ending
 // now (0: all stored traces), as the X-Ray console draws it: a node per
 // service (segment name and origin), per AWS resource and per remote host
 // called through an aws or remote subsegment whose callee sent no segment,
-// and a Client node for requests that entered without a traced caller.
+// and a Client node for requests that entered without a traced caller. A
+// remote call whose callee segment has not arrived (yet: SDKs send segments
+// in batches) goes to the service of the same name when the window has one.
 func (s *Store) ServiceMap(window time.Duration) *ServiceMap {
 	from := 0.0
 	if window > 0 {
 		from = float64(s.now().Add(-window).UnixNano()) / 1e9
 	}
-	b := &mapBuilder{nodes: map[string]*MapNode{}, edges: map[[2]string]*MapEdge{}}
+	b := &mapBuilder{nodes: map[nodeKey]*MapNode{}, edges: map[[2]*MapNode]*MapEdge{}}
 	out := &ServiceMap{}
-	type ref struct {
-		sp    *span
-		owner *span // the segment the span belongs to (itself for segments)
-	}
-	byID := map[string]ref{}
-	var spans []*span
+	var remotes []*mapObs
+	services := map[string]nodeKey{}
 	s.mu.RLock()
-	// Services seen in the window: a remote call whose callee segment has
-	// not arrived (yet: SDKs send segments in batches) goes to the service
-	// of the same name, not to an inferred remote node.
-	services := map[string]*span{}
-	for _, t := range s.ring {
-		if t.rootIdx[0] < 0 || t.end < from {
-			continue
-		}
-		for _, d := range t.docs {
-			if sp := &d.spans[0]; sp.seg {
-				if _, ok := services[sp.name]; !ok {
-					services[sp.name] = sp
-				}
-			}
-		}
-	}
 	for _, t := range s.ring {
 		if t.rootIdx[0] < 0 || t.end < from {
 			continue
 		}
 		out.Traces++
-		clear(byID)
-		spans = spans[:0]
-		for _, d := range t.docs {
-			for i := range d.spans {
-				sp := &d.spans[i]
-				spans = append(spans, sp)
-				byID[sp.id] = ref{sp: sp}
-			}
-		}
-		// owner: walk parents (bounded) until a segment.
-		ownerOf := func(sp *span) *span {
-			for i := 0; sp != nil && i < 64; i++ {
-				if sp.seg {
-					return sp
+		for i := range t.obs {
+			o := &t.obs[i]
+			switch o.kind {
+			case obsNode:
+				b.nodeK(o.to).observe(o.sp)
+				if o.to.kind == "service" {
+					if _, ok := services[o.to.name]; !ok {
+						services[o.to.name] = o.to
+					}
 				}
-				r, ok := byID[sp.parentID]
-				if !ok {
-					return nil
-				}
-				sp = r.sp
+			case obsEdge:
+				b.edge(b.nodeK(o.from), b.nodeK(o.to), o.sp)
+			case obsRemote:
+				remotes = append(remotes, o)
 			}
-			return nil
 		}
-		called := map[string]bool{} // client subsegment ids matched to a callee segment
-		for _, sp := range spans {
-			if !sp.seg {
-				continue
-			}
-			n := b.node(sp.name, serviceType(sp), "service")
-			n.observe(sp)
-			if sp.parentID == "" {
-				b.edge(b.node("Client", "client", "client"), n, sp)
-				continue
-			}
-			p, ok := byID[sp.parentID]
-			if !ok {
-				// The caller is not traced (or its segment was not received).
-				b.edge(b.node("Client", "client", "client"), n, sp)
-				continue
-			}
-			caller := ownerOf(p.sp)
-			if caller == nil {
-				continue
-			}
-			called[p.sp.id] = true
-			edgeSpan := p.sp // the client subsegment measures the call
-			b.edge(b.node(caller.name, serviceType(caller), "service"), n, edgeSpan)
+	}
+	for _, o := range remotes {
+		if k, ok := services[o.remote]; ok {
+			b.edge(b.nodeK(o.from), b.nodeK(k), o.sp)
+			continue
 		}
-		for _, sp := range spans {
-			if sp.seg || called[sp.id] || (sp.namespace != "aws" && sp.namespace != "remote") {
-				continue
-			}
-			caller := ownerOf(sp)
-			if caller == nil {
-				continue
-			}
-			var n *MapNode
-			if callee, ok := services[sp.name]; ok && sp.namespace == "remote" {
-				n = b.node(callee.name, serviceType(callee), "service")
-			} else if sp.namespace == "aws" {
-				n = b.node(sp.name, awsNodeType(sp), "aws")
-				n.observe(sp)
-			} else {
-				n = b.node(sp.name, "remote", "remote")
-				n.observe(sp)
-			}
-			b.edge(b.node(caller.name, serviceType(caller), "service"), n, sp)
-		}
+		n := b.nodeK(nodeKey{"remote", o.remote, "remote"})
+		n.observe(o.sp)
+		b.edge(b.nodeK(o.from), n, o.sp)
 	}
 	s.mu.RUnlock()
 
@@ -260,9 +277,9 @@ func (s *Store) ServiceMap(window time.Duration) *ServiceMap {
 		e.durs = nil
 		out.Edges = append(out.Edges, e)
 	}
-	for _, e := range b.edges {
-		if from := b.nodes[e.From]; from != nil && from.Kind == "client" {
-			from.Requests += e.Requests
+	for k, e := range b.edges {
+		if k[0].Kind == "client" {
+			k[0].Requests += e.Requests
 		}
 	}
 	sort.Slice(out.Nodes, func(i, j int) bool { return out.Nodes[i].ID < out.Nodes[j].ID })
@@ -273,6 +290,23 @@ func (s *Store) ServiceMap(window time.Duration) *ServiceMap {
 		return out.Edges[i].To < out.Edges[j].To
 	})
 	return out
+}
+
+type ref struct{ sp *span }
+
+// owner walks parents (bounded) from sp to the segment it belongs to.
+func owner(byID map[string]ref, sp *span) *span {
+	for i := 0; sp != nil && i < 64; i++ {
+		if sp.seg {
+			return sp
+		}
+		r, ok := byID[sp.parentID]
+		if !ok {
+			return nil
+		}
+		sp = r.sp
+	}
+	return nil
 }
 
 // roundUS rounds seconds to microseconds (what float epoch times carry).

@@ -26,6 +26,7 @@ type trace struct {
 	start, end float64
 	flags      docFlags // union over every span
 	rootIdx    [2]int   // doc, span of the root segment; -1 when none
+	obs        []mapObs // what the trace adds to the service map
 }
 
 // root returns the entry segment: the segment without a parent, else the
@@ -155,6 +156,7 @@ func (s *Store) addDoc(traceID string, d *doc) {
 		t.docs = append(t.docs, d)
 	}
 	t.recompute()
+	t.mapContrib()
 	s.stats.Segments.Add(1)
 }
 
