@@ -136,6 +136,7 @@ func benchUDP(b *testing.B, rate int) {
 	b.StopTimer()
 	got := c.stats.Segments.Load() - before
 	b.ReportMetric(float64(uint64(b.N)-got), "lost")
+	b.ReportMetric(float64(c.overloads.Load()), "queue-dropped")
 	b.ReportMetric(float64(b.N)/sent.Seconds(), "segments/s")
 	b.ReportMetric(float64(rcvbuf(c)>>10), "rcvbuf-KiB")
 }

@@ -130,11 +130,13 @@ func (c *Console) runChild(args []string, stdin io.Reader, stdout, stderr io.Wri
 		fmt.Fprintln(stderr, "o11y console:", err)
 		return 1
 	}
+	// Written before Start: afterwards the child's stderr is copied to
+	// stderr on another goroutine.
+	fmt.Fprintf(stderr, "o11y console: running %s\n", strings.Join(args, " "))
 	if err := cmd.Start(); err != nil {
 		fmt.Fprintln(stderr, "o11y console:", err)
 		return 127
 	}
-	fmt.Fprintf(stderr, "o11y console: running %s (pid %d)\n", strings.Join(args, " "), cmd.Process.Pid)
 	read := make(chan struct{})
 	go func() {
 		defer close(read)

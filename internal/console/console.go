@@ -235,9 +235,13 @@ func listenPair(addr string) (*net.UDPConn, net.Listener, error) {
 // sockets.
 const udpReadBuffer = 8 << 20
 
-// datagramQueue is how many datagrams wait between the reader and the
-// parsers.
-const datagramQueue = 16384
+// Bounds of the queue between a UDP reader and its parsers: bursts faster
+// than the parsers wait here (at 1 KiB per segment, seconds of a busy
+// service) instead of being lost.
+const (
+	datagramQueue      = 65536
+	datagramQueueBytes = 64 << 20
+)
 
 func (c *Console) listenXRay(addr string) error {
 	uc, tl, err := listenPair(addr)
@@ -273,9 +277,11 @@ func (c *Console) listenXRay(addr string) error {
 
 // readUDP runs one reader goroutine on uc (as the X-Ray daemon does) that
 // copies each datagram and hands it to parser goroutines; when the parsers
-// fall behind by datagramQueue datagrams, datagrams are dropped and counted.
+// fall behind by datagramQueue datagrams or datagramQueueBytes bytes,
+// datagrams are dropped and counted.
 func (c *Console) readUDP(uc *net.UDPConn, handle func([]byte)) {
 	q := make(chan []byte, datagramQueue)
+	var queued atomic.Int64
 	workers := runtime.GOMAXPROCS(0)
 	var pw sync.WaitGroup
 	for i := 0; i < workers; i++ {
@@ -283,6 +289,7 @@ func (c *Console) readUDP(uc *net.UDPConn, handle func([]byte)) {
 		go func() {
 			defer pw.Done()
 			for b := range q {
+				queued.Add(-int64(len(b)))
 				handle(b)
 			}
 		}()
@@ -300,9 +307,14 @@ func (c *Console) readUDP(uc *net.UDPConn, handle func([]byte)) {
 				}
 				continue
 			}
+			if queued.Load()+int64(n) > datagramQueueBytes {
+				c.overloads.Add(1)
+				continue
+			}
 			b := append([]byte(nil), buf[:n]...)
 			select {
 			case q <- b:
+				queued.Add(int64(n))
 			default:
 				c.overloads.Add(1)
 			}
