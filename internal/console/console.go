@@ -233,7 +233,7 @@ func listenPair(addr string) (*net.UDPConn, net.Listener, error) {
 
 // udpReadBuffer is the receive buffer the console asks for on its UDP
 // sockets.
-const udpReadBuffer = 8 << 20
+const udpReadBuffer = 32 << 20
 
 // Bounds of the queue between a UDP reader and its parsers: bursts faster
 // than the parsers wait here (at 1 KiB per segment, seconds of a busy
@@ -250,9 +250,10 @@ func (c *Console) listenXRay(addr string) error {
 	}
 	// Unlike a stand-in for the real daemon (which keeps the kernel default),
 	// the console is a development tool that must not lose the bursts a busy
-	// local service sends: it asks for a large receive buffer. The kernel
-	// caps the request at net.core.rmem_max.
-	_ = uc.SetReadBuffer(udpReadBuffer)
+	// local service sends: it asks for a large receive buffer (SetReadBuffer
+	// in enlargeReadBuffer; the kernel caps it at net.core.rmem_max unless
+	// the process may force more).
+	enlargeReadBuffer(uc, udpReadBuffer)
 	c.xrayConn = uc
 	srv := &http.Server{Handler: c.samp, ReadHeaderTimeout: 5 * time.Second}
 	c.setAddr("xray", uc.LocalAddr().String(), func() error {
@@ -382,9 +383,10 @@ func (c *Console) listenEMF(addr string) error {
 	if err != nil {
 		return fmt.Errorf("console: EMF address %s: %w", addr, err)
 	}
-	// As for segments: a development console asks for a large buffer so
-	// bursts of EMF datagrams are not lost (capped by net.core.rmem_max).
-	_ = uc.SetReadBuffer(udpReadBuffer)
+	// As for segments: a development console asks for a large buffer
+	// (SetReadBuffer in enlargeReadBuffer) so bursts of EMF datagrams are
+	// not lost.
+	enlargeReadBuffer(uc, udpReadBuffer)
 	var connMu sync.Mutex
 	conns := map[net.Conn]struct{}{}
 	c.setAddr("emf", uc.LocalAddr().String(), func() error {
