@@ -85,8 +85,6 @@ func TestConsoleInBrowser(t *testing.T) {
 		t.Skip("runs the demo and a browser")
 	}
 	bctx0 := newBrowser(t)
-	bctx, bcancel := context.WithTimeout(bctx0, 50*time.Second) // bounds every page action below
-	defer bcancel()
 
 	ready := make(chan *demoConsole, 1)
 	ctx, stop := context.WithCancel(context.Background())
@@ -143,6 +141,11 @@ func TestConsoleInBrowser(t *testing.T) {
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
+	if screenshots {
+		time.Sleep(30 * time.Second) // a few metric buckets for the pictures
+	}
+	bctx, bcancel := context.WithTimeout(bctx0, 40*time.Second) // bounds every page action below
+	defer bcancel()
 	checkout := c.Store().Traces(all3, 0, 1).Traces[0].ID
 	detail, _ := c.Store().Trace(checkout)
 	url := c.URL()

@@ -131,7 +131,8 @@ async function showMap(view, refresh) {
   const side = el("div", { class: "panel side", id: "node-detail" });
   wrap.appendChild(drawMap(m, side));
   wrap.appendChild(side);
-  const sel = m.nodes.find(n => n.id === selectedNode) || m.nodes.find(n => n.kind === "service") || m.nodes[0];
+  const busiest = m.nodes.filter(n => n.kind === "service").sort((a, b) => b.requests - a.requests)[0];
+  const sel = m.nodes.find(n => n.id === selectedNode) || busiest || m.nodes[0];
   nodeDetail(side, sel);
 }
 
