@@ -126,7 +126,7 @@ func TestMainProcess(t *testing.T) {
 		t.Skip("builds and runs the demo binary")
 	}
 	bin := e2e.Build(t, ".")
-	cmd := exec.Command(bin, "-duration", "2s")
+	cmd := exec.Command(bin, "-duration", "2s", "-console", "127.0.0.1:0")
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	if err := cmd.Start(); err != nil {
@@ -148,8 +148,8 @@ func TestMainProcess(t *testing.T) {
 
 func TestBadFlags(t *testing.T) {
 	var out, errb bytes.Buffer
-	if code := Main([]string{"-duration", "0s"}, &out, &errb); code != 2 {
-		t.Errorf("exit %d for -duration 0s, want 2", code)
+	if code := Main([]string{"-duration", "-1s"}, &out, &errb); code != 2 {
+		t.Errorf("exit %d for -duration -1s, want 2", code)
 	}
 	if code := Main([]string{"-nope"}, &out, &errb); code != 2 {
 		t.Errorf("exit %d for an unknown flag, want 2", code)

@@ -2,8 +2,9 @@
 // traffic, so you can see the SDK's traces, metrics and logs without an AWS
 // account, a daemon or a collector:
 //
-//	go run ./examples/demo                 # 10 s of traffic
+//	go run ./examples/demo                 # until Ctrl-C; open http://127.0.0.1:8900
 //	go run ./examples/demo -duration 30s -rps 20
+//	go run ./examples/demo -console -      # without the local console
 //	go run ./examples/demo 2>/dev/null | jq .   # only the JSON (logs + EMF)
 //	go run ./examples/demo > demo.jsonl         # keep the JSON, watch the summary
 //
@@ -13,7 +14,11 @@
 // which prints trace trees; logs and EMF metric documents are JSON lines on
 // stdout, exactly as they would reach CloudWatch Logs from a container.
 // Human-readable output (legend, progress, trees, summary) goes to stderr.
-// The demo stops by itself after -duration or -requests, or on Ctrl-C.
+// The local console (the one `go run ./cmd/o11y console` starts) runs in the
+// same process: the SDKs send their segments to it and their stdout lines
+// reach it too, and it shows the service map, the traces with their logs
+// and the EMF metrics at http://127.0.0.1:8900 (-console).
+// The demo stops after -duration or -requests when given, else on Ctrl-C.
 package main
 
 import (
@@ -56,6 +61,9 @@ type Options struct {
 	FailPercent int
 	Verbose     bool
 	Namespace   string
+	Console     string // UI address of the in-process console; "" or "-": none
+
+	consoleReady func(*demoConsole) // tests: called once the console listens
 }
 
 // Main parses args, runs the demo and returns the exit code.
@@ -63,7 +71,8 @@ func Main(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("demo", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	var o Options
-	fs.DurationVar(&o.Duration, "duration", 10*time.Second, "how long to send traffic")
+	fs.DurationVar(&o.Duration, "duration", 0, "how long to send traffic, then stop (0: until interrupted)")
+	fs.StringVar(&o.Console, "console", "127.0.0.1:8900", "address of the local console's UI (- for none)")
 	fs.IntVar(&o.Requests, "requests", 0, "stop after this many requests (0: no limit)")
 	fs.Float64Var(&o.RPS, "rps", 8, "requests per second")
 	fs.IntVar(&o.FailPercent, "fail", 8, "percentage of inventory calls that fail (gRPC Unavailable)")
@@ -72,8 +81,8 @@ func Main(args []string, stdout, stderr io.Writer) int {
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
-	if o.Duration <= 0 || o.RPS <= 0 || o.Requests < 0 || o.FailPercent < 0 || o.FailPercent > 100 {
-		fmt.Fprintln(stderr, "demo: -duration and -rps must be positive, -requests >= 0, -fail in 0..100")
+	if o.Duration < 0 || o.RPS <= 0 || o.Requests < 0 || o.FailPercent < 0 || o.FailPercent > 100 {
+		fmt.Fprintln(stderr, "demo: -duration must be >= 0, -rps positive, -requests >= 0, -fail in 0..100")
 		return 2
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
@@ -137,6 +146,17 @@ func Run(ctx context.Context, o Options, stdout, human io.Writer) (Stats, error)
 	view := newTraceView(human, o.Verbose)
 	daemon.OnSegment(view.add)
 
+	var cons *demoConsole
+	if o.Console != "" && o.Console != "-" {
+		if cons, err = startConsole(o.Console, daemon.Addr(), human); err != nil {
+			return st, err
+		}
+		defer cons.Close()
+		stdout = io.MultiWriter(stdout, cons.LineWriter())
+		if o.consoleReady != nil {
+			o.consoleReady(cons)
+		}
+	}
 	out := &countingWriter{w: stdout}
 	lines := linewriter.New(out)
 
@@ -151,6 +171,9 @@ func Run(ctx context.Context, o Options, stdout, human io.Writer) (Stats, error)
 		}
 		cfg.Traces.Exporter = "xray"
 		cfg.Traces.DaemonAddress = daemon.Addr()
+		if cons != nil {
+			cfg.Traces.DaemonAddress = cons.Addr("xray")
+		}
 		cfg.Traces.Sampler = "always_on"
 		cfg.Metrics.Namespace = o.Namespace
 		cfg.Metrics.FlushInterval = 2 * time.Second
@@ -203,7 +226,11 @@ func Run(ctx context.Context, o Options, stdout, human io.Writer) (Stats, error)
 		return st, err
 	}
 
-	legend(human, o, gatewayURL, ordersURL, invLn.Addr().String(), daemon.Addr())
+	daemonAddr := daemon.Addr()
+	if cons != nil {
+		daemonAddr = cons.Addr("xray") + " (the local console, UI " + cons.URL() + ")"
+	}
+	legend(human, o, gatewayURL, ordersURL, invLn.Addr().String(), daemonAddr)
 
 	// Traffic.
 	began := time.Now()
@@ -276,7 +303,10 @@ func serve(h http.Handler) (*http.Server, string, error) {
 // traffic sends a request mix to the gateway at o.RPS until the duration,
 // the request budget or ctx ends, and returns how many it sent.
 func traffic(ctx context.Context, o Options, gatewayURL string, human io.Writer, st *Stats, daemon *segsink.Sink, out *countingWriter) int {
-	ctx, cancel := context.WithTimeout(ctx, o.Duration)
+	ctx, cancel := context.WithCancel(ctx)
+	if o.Duration > 0 {
+		ctx, cancel = context.WithTimeout(ctx, o.Duration)
+	}
 	defer cancel()
 	client := &http.Client{Timeout: 5 * time.Second}
 	tick := time.NewTicker(time.Duration(float64(time.Second) / o.RPS))
@@ -355,13 +385,16 @@ func pick(n int) (method, path, body string) {
 
 func legend(w io.Writer, o Options, gateway, orders, inventory, daemon string) {
 	limit := fmt.Sprintf("%v", o.Duration)
+	if o.Duration == 0 {
+		limit = "until Ctrl-C"
+	}
 	if o.Requests > 0 {
 		limit += fmt.Sprintf(" or %d requests", o.Requests)
 	}
 	fmt.Fprintf(w, `
 o11y demo: three services in this process, no AWS account needed
   client ─HTTP→ gateway %s ─HTTP→ orders %s ─gRPC→ inventory %s
-  traces  → UDP to a stand-in X-Ray daemon on %s; trace trees below (stderr)
+  traces  → X-Ray daemon protocol (UDP) to %s; trace trees below (stderr)
   logs    → JSON lines on stdout: msg, xray_trace_id, trace_id, span_id, request_id, …
   metrics → EMF JSON lines on stdout ({"_aws":…}), namespace %q, flushed every 2 s
   Only JSON: 2>/dev/null | jq .    Only this view: >/dev/null    Keep both: > demo.jsonl
