@@ -9,7 +9,8 @@ import (
 	"go.opentelemetry.io/otel/trace"
 )
 
-func appendHTTP(dst []byte, v *view, kind trace.SpanKind, isSeg bool) []byte {
+func appendHTTP(dst []byte, v *view, kind trace.SpanKind, isSeg, awsAPI bool) []byte {
+	start := len(dst)
 	dst = append(dst, `,"http":{"request":{`...)
 	comma := false // a request member has been written
 	if m := v.str(sMethod); m != "" {
@@ -38,21 +39,29 @@ func appendHTTP(dst []byte, v *view, kind trace.SpanKind, isSeg bool) []byte {
 			if peer := v.str(sPeerAddr); peer != client {
 				dst = append(dst, `,"x_forwarded_for":true`...)
 			}
+			comma = true
 		} else if peer := v.str(sPeerAddr); isIPAddr(peer) {
 			dst = appendKeyRaw(dst, `,"client_ip":`, comma)
 			dst = appendStr(dst, peer, 0, "")
+			comma = true
 		}
-	} else if kind == trace.SpanKindClient {
-		// Our client spans always carry the injected trace header; the
-		// callee's segment will name this subsegment as its parent.
+	} else if tracedCall(v, kind, awsAPI) {
 		dst = appendKeyRaw(dst, `,"traced":`, comma)
 		dst = append(dst, "true"...)
+		comma = true
 	}
-	dst = append(dst, '}')
+	if comma {
+		dst = append(dst, '}')
+	} else {
+		dst = append(dst[:start], `,"http":{`...)
+	}
 	status, hasStatus := v.num(sStatus)
 	length, hasLength := v.num(sContentLen)
 	if hasStatus || hasLength {
-		dst = append(dst, `,"response":{`...)
+		if comma {
+			dst = append(dst, ',')
+		}
+		dst = append(dst, `"response":{`...)
 		if hasStatus {
 			dst = append(dst, `"status":`...)
 			dst = appendInt(dst, status)
@@ -67,6 +76,20 @@ func appendHTTP(dst []byte, v *view, kind trace.SpanKind, isSeg bool) []byte {
 		dst = append(dst, '}')
 	}
 	return append(dst, '}')
+}
+
+// tracedCall reports whether a subsegment gets http.request.traced:true,
+// which tells X-Ray that the callee sends its own segment with this
+// subsegment as parent (and to treat the trace as incomplete until it
+// arrives). That holds for CLIENT spans of HTTP and gRPC calls, where our
+// middleware (or otelhttp/otelgrpc) injects the trace header and the callee
+// is expected to be traced too. It does not hold for AWS SDK calls (AWS
+// services never send a segment for them), database calls or messaging
+// clients (the broker sends none; a consumer continues the trace through
+// the message instead).
+func tracedCall(v *view, kind trace.SpanKind, awsAPI bool) bool {
+	return kind == trace.SpanKindClient && !awsAPI && !v.has(sAWSService) &&
+		!v.has(sDBSystem) && !v.has(sMsgSystem)
 }
 
 // isIPAddr reports whether s parses as an IP address (netip.ParseAddr).
@@ -144,7 +167,9 @@ const digitPairs = "00010203040506070809" +
 // urlHost picks the host for URL assembly: the server's own name on
 // segments, the peer's on client subsegments.
 func urlHost(v *view, kind trace.SpanKind, isSeg bool) string {
-	if h := v.str(sServerAddr); h != "" {
+	// A server.address with a scheme is no host (otelaws puts the SQS
+	// queue URL there).
+	if h := v.str(sServerAddr); h != "" && !strings.Contains(h, "://") {
 		return h
 	}
 	if isSeg || kind == trace.SpanKindServer {
