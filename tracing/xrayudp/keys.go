@@ -50,13 +50,13 @@ const (
 	sAWSKey
 	sAWSTopic
 	sAWSStream
-	sAWSFunction  // aws.function_name (faas.invoked_name is sFaaSInvoked)
-	sAWSRetries   // aws.retries (http.request.resend_count is sResendCount)
-	sFaaSInvoked  // faas.invoked_name: a Lambda function name on AWS calls
-	sResendCount  // http.request.resend_count: retries on AWS calls
-	sRPCRespCode  // rpc.response.status_code: the AWS error code on AWS calls
-	sErrorType    // error.type
-	sMsgSystem    // messaging.system
+	sAWSFunction // aws.function_name (faas.invoked_name is sFaaSInvoked)
+	sAWSRetries  // aws.retries (http.request.resend_count is sResendCount)
+	sFaaSInvoked // faas.invoked_name: a Lambda function name on AWS calls
+	sResendCount // http.request.resend_count: retries on AWS calls
+	sRPCRespCode // rpc.response.status_code: the AWS error code on AWS calls
+	sErrorType   // error.type
+	sMsgSystem   // messaging.system
 	// sql
 	sDBSystem
 	sDBName
