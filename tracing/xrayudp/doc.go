@@ -34,19 +34,27 @@
 //   - SERVER and CONSUMER spans, and spans without a parent, become segments;
 //     every other span becomes an independent subsegment ("type":"subsegment",
 //     "parent_id" = parent span id) with namespace "aws" for AWS SDK calls
-//     (rpc.system=aws-api), "remote" for CLIENT and PRODUCER spans.
+//     (rpc.system.name or rpc.system = aws-api), "remote" for CLIENT and
+//     PRODUCER spans.
+//   - AWS SDK calls (otelaws, both key generations) are named after the
+//     service (rpc.service, or rpc.method "DynamoDB/GetItem" before the
+//     '/') and carry aws.operation, region, request_id, retries and the
+//     resource fields (table_name(s), queue_url, bucket_name, key,
+//     topic_arn, function_name, stream_name); see docs/AWS-CALLS.md.
 //   - Segment names: Config.SegmentName, else aws.local.service, else the
 //     resource's service.name. Subsegment names: peer.service,
-//     aws.remote.service, aws.service, the AWS rpc.service, db.name@host,
+//     aws.remote.service, aws.service, the AWS service, db.name@host,
 //     server.address (CLIENT/PRODUCER), rpc.service, else the span name —
 //     all sanitised to X-Ray's character set and cut to 200 bytes.
 //   - http from both HTTP semantic-convention generations (url.full, else
 //     scheme://host[:port]path?query); on segments client_ip, with
 //     x_forwarded_for:true when client.address differs from (or comes
-//     without) network.peer.address; on CLIENT subsegments traced:true, since
-//     our client instrumentation always injects the trace header.
+//     without) network.peer.address; traced:true on CLIENT subsegments of
+//     HTTP and gRPC calls (whose callee sends its own segment), never on
+//     AWS SDK, database or messaging calls.
 //   - fault/error/throttle from the HTTP status (4xx error, 429 throttle,
-//     5xx fault), else the gRPC status code (rpc.grpc.status_code: client
+//     5xx fault; on AWS calls an AWS throttling error code in
+//     rpc.response.status_code adds throttle), else the gRPC status code (rpc.grpc.status_code: client
 //     codes error, ResourceExhausted error+throttle, server codes fault),
 //     else the span status.
 //   - aws.span.kind=LOCAL_ROOT on a CLIENT or PRODUCER span yields two

@@ -1,0 +1,191 @@
+package awsmw_test
+
+import (
+	"crypto/md5"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"testing"
+)
+
+// fakeAWS is one loopback endpoint speaking the wire protocols of the
+// services the tests call: AWS JSON 1.0 with X-Amz-Target (DynamoDB, SQS),
+// REST/XML (S3, path-style) and the query protocol with XML answers (SNS).
+// Every answer carries a request id derived from the operation, so
+// documents stay deterministic. Table "hot" always throttles
+// (ProvisionedThroughputExceededException, 400), table "broken" always
+// fails (InternalServerError, 500), table "missing" is not found (400).
+type fakeAWS struct {
+	*httptest.Server
+	mu      sync.Mutex
+	headers []http.Header // request headers, in arrival order
+	sqsMsgs []map[string]any
+}
+
+func newFakeAWS(t *testing.T) *fakeAWS {
+	f := &fakeAWS{}
+	f.Server = httptest.NewServer(http.HandlerFunc(f.serve))
+	t.Cleanup(f.Close)
+	return f
+}
+
+// lastHeader returns the headers of the last request received.
+func (f *fakeAWS) lastHeader() http.Header {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if len(f.headers) == 0 {
+		return nil
+	}
+	return f.headers[len(f.headers)-1]
+}
+
+func (f *fakeAWS) serve(w http.ResponseWriter, r *http.Request) {
+	body, _ := io.ReadAll(r.Body)
+	f.mu.Lock()
+	f.headers = append(f.headers, r.Header.Clone())
+	f.mu.Unlock()
+	if target := r.Header.Get("X-Amz-Target"); target != "" {
+		f.serveJSON(w, target, body, r.Header.Get("X-Amzn-Trace-Id"))
+		return
+	}
+	if r.Method == http.MethodPost && r.URL.Path == "/" {
+		f.serveQuery(w, r, body)
+		return
+	}
+	f.serveS3(w, r, body)
+}
+
+func jsonError(w http.ResponseWriter, status int, reqID, code, msg string) {
+	w.Header().Set("Content-Type", "application/x-amz-json-1.0")
+	w.Header().Set("x-amzn-RequestId", reqID)
+	w.WriteHeader(status)
+	fmt.Fprintf(w, `{"__type":%q,"message":%q}`, code, msg)
+}
+
+func md5hex(s string) string {
+	sum := md5.Sum([]byte(s))
+	return hex.EncodeToString(sum[:])
+}
+
+func (f *fakeAWS) serveJSON(w http.ResponseWriter, target string, body []byte, traceHeader string) {
+	prefix, op, _ := strings.Cut(target, ".")
+	reqID := "req-" + op
+	var in map[string]any
+	_ = json.Unmarshal(body, &in)
+	var out any
+	switch prefix {
+	case "DynamoDB_20120810":
+		const ns = "com.amazonaws.dynamodb.v20120810#"
+		switch in["TableName"] {
+		case "hot":
+			jsonError(w, 400, reqID, ns+"ProvisionedThroughputExceededException", "The level of configured provisioned throughput for the table was exceeded.")
+			return
+		case "broken":
+			jsonError(w, 500, reqID, ns+"InternalServerError", "Internal server error")
+			return
+		case "missing":
+			jsonError(w, 400, reqID, ns+"ResourceNotFoundException", "Requested resource not found")
+			return
+		}
+		switch op {
+		case "GetItem":
+			out = map[string]any{"Item": map[string]any{"id": map[string]any{"S": "42"}}}
+		case "PutItem":
+			out = map[string]any{}
+		case "Query":
+			out = map[string]any{"Count": 1, "ScannedCount": 1, "Items": []any{map[string]any{"id": map[string]any{"S": "42"}}}}
+		}
+	case "AmazonSQS":
+		switch op {
+		case "SendMessage":
+			// SQS copies the call's X-Amzn-Trace-Id header into the
+			// AWSTraceHeader system attribute; an explicit attribute wins.
+			in["traceHeader"] = traceHeader
+			if sa, ok := in["MessageSystemAttributes"].(map[string]any); ok {
+				if th, ok := sa["AWSTraceHeader"].(map[string]any); ok {
+					in["traceHeader"], _ = th["StringValue"].(string)
+				}
+			}
+			f.mu.Lock()
+			f.sqsMsgs = append(f.sqsMsgs, in)
+			f.mu.Unlock()
+			body, _ := in["MessageBody"].(string)
+			out = map[string]any{"MessageId": "msg-1", "MD5OfMessageBody": md5hex(body)}
+		case "ReceiveMessage":
+			out = map[string]any{"Messages": f.received()}
+		}
+	}
+	if out == nil {
+		jsonError(w, 400, reqID, "UnknownOperationException", target)
+		return
+	}
+	w.Header().Set("Content-Type", "application/x-amz-json-1.0")
+	w.Header().Set("x-amzn-RequestId", reqID)
+	_ = json.NewEncoder(w).Encode(out)
+}
+
+// received turns the messages sent so far into ReceiveMessage's answer,
+// with the AWSTraceHeader system attribute SQS derives from the sender's
+// X-Amzn-Trace-Id header (or its own AWSTraceHeader system attribute).
+func (f *fakeAWS) received() []any {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	var msgs []any
+	for i, in := range f.sqsMsgs {
+		body, _ := in["MessageBody"].(string)
+		m := map[string]any{
+			"MessageId":     fmt.Sprintf("msg-%d", i+1),
+			"ReceiptHandle": fmt.Sprintf("rh-%d", i+1),
+			"Body":          body,
+			"MD5OfBody":     md5hex(body),
+		}
+		if th, _ := in["traceHeader"].(string); th != "" {
+			m["Attributes"] = map[string]any{"AWSTraceHeader": th}
+		}
+		msgs = append(msgs, m)
+	}
+	return msgs
+}
+
+func (f *fakeAWS) serveQuery(w http.ResponseWriter, r *http.Request, body []byte) {
+	r.Body = io.NopCloser(strings.NewReader(string(body)))
+	if err := r.ParseForm(); err != nil {
+		http.Error(w, err.Error(), 400)
+		return
+	}
+	action := r.PostForm.Get("Action")
+	w.Header().Set("Content-Type", "text/xml")
+	if action != "Publish" {
+		w.WriteHeader(400)
+		fmt.Fprintf(w, `<ErrorResponse><Error><Type>Sender</Type><Code>InvalidAction</Code><Message>%s</Message></Error><RequestId>req-%s</RequestId></ErrorResponse>`, action, action)
+		return
+	}
+	w.Header().Set("x-amzn-RequestId", "req-Publish")
+	fmt.Fprint(w, `<PublishResponse xmlns="http://sns.amazonaws.com/doc/2010-03-31/">`+
+		`<PublishResult><MessageId>sns-msg-1</MessageId></PublishResult>`+
+		`<ResponseMetadata><RequestId>req-Publish</RequestId></ResponseMetadata></PublishResponse>`)
+}
+
+func (f *fakeAWS) serveS3(w http.ResponseWriter, r *http.Request, _ []byte) {
+	w.Header().Set("x-amz-request-id", "req-S3"+r.Method)
+	w.Header().Set("x-amz-id-2", "ext-id")
+	switch r.Method {
+	case http.MethodPut:
+		w.Header().Set("ETag", `"0123456789abcdef0123456789abcdef"`)
+		w.WriteHeader(200)
+	case http.MethodGet:
+		w.Header().Set("Content-Type", "application/octet-stream")
+		w.Header().Set("Content-Length", "5")
+		w.Header().Set("ETag", `"0123456789abcdef0123456789abcdef"`)
+		_, _ = io.WriteString(w, "hello")
+	default:
+		w.Header().Set("Content-Type", "application/xml")
+		w.WriteHeader(405)
+		fmt.Fprint(w, `<Error><Code>MethodNotAllowed</Code><Message>no</Message></Error>`)
+	}
+}
