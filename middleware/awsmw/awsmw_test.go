@@ -422,4 +422,3 @@ func get(m map[string]any, path ...string) any {
 	}
 	return cur
 }
-
