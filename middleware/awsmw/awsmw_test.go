@@ -20,6 +20,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	ddbtypes "github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+	"github.com/aws/aws-sdk-go-v2/service/lambda"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/sns"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
@@ -155,6 +156,11 @@ func calls() []awsCall {
 		{name: "sns_publish", service: "SNS", operation: "Publish", resource: map[string]any{"topic_arn": topicARN}, status: 200,
 			run: func(ctx context.Context, cfg aws.Config) error {
 				_, err := sns.NewFromConfig(cfg).Publish(ctx, &sns.PublishInput{TopicArn: aws.String(topicARN), Message: aws.String("order placed")})
+				return err
+			}},
+		{name: "lambda_invoke", service: "Lambda", operation: "Invoke", resource: map[string]any{"function_name": "fulfil-order"}, status: 200,
+			run: func(ctx context.Context, cfg aws.Config) error {
+				_, err := lambda.NewFromConfig(cfg).Invoke(ctx, &lambda.InvokeInput{FunctionName: aws.String("fulfil-order"), Payload: []byte(`{}`)})
 				return err
 			}},
 	}

@@ -15,7 +15,7 @@ import (
 
 // fakeAWS is one loopback endpoint speaking the wire protocols of the
 // services the tests call: AWS JSON 1.0 with X-Amz-Target (DynamoDB, SQS),
-// REST/XML (S3, path-style) and the query protocol with XML answers (SNS).
+// REST/XML (S3, path-style), REST-JSON (Lambda Invoke) and the query protocol with XML answers (SNS).
 // Every answer carries a request id derived from the operation, so
 // documents stay deterministic. Table "hot" always throttles
 // (ProvisionedThroughputExceededException, 400), table "broken" always
@@ -55,6 +55,13 @@ func (f *fakeAWS) serve(w http.ResponseWriter, r *http.Request) {
 	}
 	if r.Method == http.MethodPost && r.URL.Path == "/" {
 		f.serveQuery(w, r, body)
+		return
+	}
+	if strings.HasPrefix(r.URL.Path, "/2015-03-31/functions/") { // Lambda Invoke (REST-JSON)
+		w.Header().Set("x-amzn-RequestId", "req-Invoke")
+		w.Header().Set("X-Amz-Executed-Version", "$LATEST")
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = io.WriteString(w, `{"ok":true}`)
 		return
 	}
 	f.serveS3(w, r, body)
