@@ -142,19 +142,23 @@ func isThrottleCode(code string) bool {
 	return false
 }
 
-func appendSQL(dst []byte, v *view) []byte {
+func appendSQL(dst []byte, v *view, long bool) []byte {
+	urlMax, queryMax := maxStringBytes, maxStringBytes
+	if long {
+		urlMax, queryMax = maxURLBytes, maxQueryBytes
+	}
 	dst = append(dst, `,"sql":{"database_type":`...)
 	dst = appendStr(dst, v.str(sDBSystem), maxStringBytes, "")
-	str := func(key, val string) {
+	str := func(key, val string, max int) {
 		if val == "" {
 			return
 		}
 		dst = appendConstKey(dst, key, true)
-		dst = appendStr(dst, val, maxStringBytes, "")
+		dst = appendStr(dst, val, max, "")
 	}
 	if host := v.str(sServerAddr); host != "" {
 		dst = append(dst, `,"url":"`...)
-		p := pieces{dst: dst, left: maxStringBytes}
+		p := pieces{dst: dst, left: urlMax}
 		p.add(host)
 		if port, ok := v.num(sServerPort); ok && port > 0 {
 			p.add(":")
@@ -166,8 +170,8 @@ func appendSQL(dst []byte, v *view) []byte {
 		}
 		dst = append(p.dst, '"')
 	}
-	str("connection_string", v.str(sDBConn))
-	str("sanitized_query", v.str(sDBStatement))
-	str("user", v.str(sDBUser))
+	str("connection_string", v.str(sDBConn), urlMax)
+	str("sanitized_query", v.str(sDBStatement), queryMax)
+	str("user", v.str(sDBUser), maxStringBytes)
 	return append(dst, '}')
 }

@@ -29,12 +29,13 @@ const (
 	lvlNoMetadata // metadata dropped
 	lvlNoStacks   // exception stacks dropped too
 	lvlMinimal    // cause, annotations and links dropped too
+	lvlShort      // long URLs and SQL statements cut to 250 bytes too
 )
 
 // AppendSegment appends the X-Ray segment document for span to dst (without
 // the daemon [Header]). The document is at most [MaxDocumentSize] bytes:
 // metadata, then exception stacks, then cause, annotations and links are
-// dropped until it fits. A nil span appends nothing.
+// dropped, and finally long URLs and SQL statements cut, until it fits. A nil span appends nothing.
 func (e *Encoder) AppendSegment(dst []byte, span sdktrace.ReadOnlySpan) []byte {
 	if e == nil {
 		e = zeroEncoder
@@ -107,7 +108,7 @@ func (e *Encoder) appendSized(dst []byte, span sdktrace.ReadOnlySpan, v *view, m
 	ri := e.resourceInfo(span.Resource())
 	for lvl := lvlFull; ; lvl++ {
 		dst = e.appendDoc(dst[:start], span, v, ri, lvl, mode)
-		if len(dst)-start <= MaxDocumentSize || lvl == lvlMinimal {
+		if len(dst)-start <= MaxDocumentSize || lvl == lvlShort {
 			if lvl > lvlFull {
 				e.trimmed.Add(1)
 			}
@@ -200,14 +201,18 @@ func (e *Encoder) appendDoc(dst []byte, s sdktrace.ReadOnlySpan, v *view, ri *re
 		}
 		return append(dst, '}')
 	}
+	urlMax := maxURLBytes
+	if lvl == lvlShort {
+		urlMax = maxStringBytes
+	}
 	hasHTTP := v.has(sMethod) || v.has(sURLFull) || v.has(sStatus) || v.has(sUserAgent) || v.has(sTarget) || v.has(sScheme)
 	if hasHTTP {
-		dst = appendHTTP(dst, v, kind, isSeg, awsAPI)
+		dst = appendHTTP(dst, v, kind, isSeg, awsAPI, urlMax)
 	}
 	dst = appendAWS(dst, v, ri, isSeg, awsAPI)
 	hasSQL := isSQLSystem(v.str(sDBSystem))
 	if hasSQL {
-		dst = appendSQL(dst, v)
+		dst = appendSQL(dst, v, lvl < lvlShort)
 	}
 	if lvl < lvlMinimal {
 		dst = e.appendCause(dst, s, &status, kind, causeType(v, awsAPI), ri.goStacks && lvl < lvlNoStacks)

@@ -9,7 +9,18 @@ import (
 	"go.opentelemetry.io/otel/trace"
 )
 
-func appendHTTP(dst []byte, v *view, kind trace.SpanKind, isSeg, awsAPI bool) []byte {
+// URLs and SQL statements are kept far beyond X-Ray's 250-character default
+// for strings: X-Ray stores them whole (the X-Ray SDKs and the collector
+// send them uncut), and they are what a user searches a trace for. The
+// bounds keep them from crowding out everything else; a document that still
+// exceeds the datagram limit gets them cut back to 250 bytes (the last trim
+// level) rather than being lost.
+const (
+	maxURLBytes   = 8 << 10
+	maxQueryBytes = 16 << 10
+)
+
+func appendHTTP(dst []byte, v *view, kind trace.SpanKind, isSeg, awsAPI bool, urlMax int) []byte {
 	start := len(dst)
 	dst = append(dst, `,"http":{"request":{`...)
 	comma := false // a request member has been written
@@ -20,11 +31,11 @@ func appendHTTP(dst []byte, v *view, kind trace.SpanKind, isSeg, awsAPI bool) []
 	}
 	if u := v.str(sURLFull); u != "" {
 		dst = appendKeyRaw(dst, `,"url":`, comma)
-		dst = appendStr(dst, u, maxStringBytes, "")
+		dst = appendStr(dst, u, urlMax, "")
 		comma = true
 	} else if host := urlHost(v, kind, isSeg); host != "" {
 		dst = appendKeyRaw(dst, `,"url":`, comma)
-		dst = appendURL(dst, v, host, kind, isSeg)
+		dst = appendURL(dst, v, host, kind, isSeg, urlMax)
 		comma = true
 	}
 	if ua := v.str(sUserAgent); ua != "" {
@@ -213,8 +224,8 @@ func (p *pieces) addInt(n int64) {
 }
 
 // appendURL assembles scheme://host[:port]path[?query] from URL pieces,
-// cutting the input at maxStringBytes.
-func appendURL(dst []byte, v *view, host string, kind trace.SpanKind, isSeg bool) []byte {
+// cutting the input at urlMax bytes.
+func appendURL(dst []byte, v *view, host string, kind trace.SpanKind, isSeg bool, urlMax int) []byte {
 	scheme := v.str(sScheme)
 	if scheme == "" {
 		scheme = "http"
@@ -256,7 +267,7 @@ func appendURL(dst []byte, v *view, host string, kind trace.SpanKind, isSeg bool
 		if query != "" {
 			total += 1 + len(query)
 		}
-		if total <= maxStringBytes {
+		if total <= urlMax {
 			switch scheme {
 			case "https":
 				dst = append(dst, `"https://`...)
@@ -283,7 +294,7 @@ func appendURL(dst []byte, v *view, host string, kind trace.SpanKind, isSeg bool
 	} else if !strings.HasPrefix(host, "[") && strings.Count(host, ":") == 1 {
 		hasPort = false // http.host may already carry the port
 	}
-	p := pieces{dst: append(dst, '"'), left: maxStringBytes}
+	p := pieces{dst: append(dst, '"'), left: urlMax}
 	p.add(scheme)
 	p.add("://")
 	if strings.Count(host, ":") > 1 && !strings.HasPrefix(host, "[") {
