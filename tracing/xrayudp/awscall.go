@@ -142,7 +142,7 @@ func isThrottleCode(code string) bool {
 	return false
 }
 
-func appendSQL(dst []byte, v *view, long bool) []byte {
+func appendSQL(dst []byte, v *view, long bool, spanName string) []byte {
 	urlMax, queryMax := maxStringBytes, maxStringBytes
 	if long {
 		urlMax, queryMax = maxURLBytes, maxQueryBytes
@@ -173,5 +173,10 @@ func appendSQL(dst []byte, v *view, long bool) []byte {
 	str("connection_string", v.str(sDBConn), urlMax)
 	str("sanitized_query", v.str(sDBStatement), queryMax)
 	str("user", v.str(sDBUser), maxStringBytes)
+	if strings.HasPrefix(v.str(sDBOperation), "sql.stmt.") || strings.HasPrefix(spanName, "sql.stmt.") {
+		// otelsql's prepared-statement methods (its span names):
+		// X-Ray's "statement".
+		str("preparation", "statement", 0)
+	}
 	return append(dst, '}')
 }

@@ -212,7 +212,7 @@ func (e *Encoder) appendDoc(dst []byte, s sdktrace.ReadOnlySpan, v *view, ri *re
 	dst = appendAWS(dst, v, ri, isSeg, awsAPI)
 	hasSQL := isSQLSystem(v.str(sDBSystem))
 	if hasSQL {
-		dst = appendSQL(dst, v, lvl < lvlShort)
+		dst = appendSQL(dst, v, lvl < lvlShort, s.Name())
 	}
 	if lvl < lvlMinimal {
 		dst = e.appendCause(dst, s, &status, kind, causeType(v, awsAPI), ri.goStacks && lvl < lvlNoStacks)

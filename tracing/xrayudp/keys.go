@@ -63,6 +63,7 @@ const (
 	sDBStatement
 	sDBUser
 	sDBConn
+	sDBOperation // db.operation.name (otelsql: "sql.stmt.exec", …)
 	nSlots
 )
 
@@ -240,6 +241,8 @@ func classify(k string) (s slot, legacy bool) {
 		return sDBUser, false
 	case "db.connection_string":
 		return sDBConn, false
+	case "db.operation.name":
+		return sDBOperation, false
 	}
 	return sNone, false
 }

@@ -154,5 +154,13 @@ func appendSubsegmentName(dst []byte, s sdktrace.ReadOnlySpan, v *view, kind tra
 			return dst
 		}
 	}
+	// A SQL call with neither database name nor host (SQLite, or otelsql
+	// without WithAttributes for them): the database system, not the
+	// instrumentation's span name ("sql.conn.query").
+	if sys := v.str(sDBSystem); isSQLSystem(sys) {
+		if dst, ok = tryName(dst, sys, "", ""); ok {
+			return dst
+		}
+	}
 	return appendName(dst, s.Name(), "span")
 }
