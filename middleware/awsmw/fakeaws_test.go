@@ -2,12 +2,15 @@ package awsmw_test
 
 import (
 	"crypto/md5"
+	"encoding/base64"
+	"encoding/binary"
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"sort"
 	"strings"
 	"sync"
 	"testing"
@@ -122,9 +125,14 @@ func (f *fakeAWS) serveJSON(w http.ResponseWriter, target string, body []byte, t
 			f.sqsMsgs = append(f.sqsMsgs, in)
 			f.mu.Unlock()
 			body, _ := in["MessageBody"].(string)
-			out = map[string]any{"MessageId": "msg-1", "MD5OfMessageBody": md5hex(body)}
+			res := map[string]any{"MessageId": "msg-1", "MD5OfMessageBody": md5hex(body)}
+			if attrs, ok := in["MessageAttributes"].(map[string]any); ok && len(attrs) > 0 {
+				res["MD5OfMessageAttributes"] = md5OfAttributes(attrs)
+			}
+			out = res
 		case "ReceiveMessage":
-			out = map[string]any{"Messages": f.received()}
+			names, _ := in["MessageAttributeNames"].([]any)
+			out = map[string]any{"Messages": f.received(names)}
 		}
 	}
 	if out == nil {
@@ -139,7 +147,7 @@ func (f *fakeAWS) serveJSON(w http.ResponseWriter, target string, body []byte, t
 // received turns the messages sent so far into ReceiveMessage's answer,
 // with the AWSTraceHeader system attribute SQS derives from the sender's
 // X-Amzn-Trace-Id header (or its own AWSTraceHeader system attribute).
-func (f *fakeAWS) received() []any {
+func (f *fakeAWS) received(attrNames []any) []any {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	var msgs []any
@@ -154,9 +162,47 @@ func (f *fakeAWS) received() []any {
 		if th, _ := in["traceHeader"].(string); th != "" {
 			m["Attributes"] = map[string]any{"AWSTraceHeader": th}
 		}
+		if attrs, ok := in["MessageAttributes"].(map[string]any); ok && len(attrs) > 0 && len(attrNames) > 0 {
+			m["MessageAttributes"] = attrs // "All" or the names asked for: the tests ask for all
+			m["MD5OfMessageAttributes"] = md5OfAttributes(attrs)
+		}
 		msgs = append(msgs, m)
 	}
 	return msgs
+}
+
+// md5OfAttributes is SQS's digest of message attributes: for each name in
+// order, the length-prefixed name, data type, a transport byte (1 string or
+// number, 2 binary) and the length-prefixed value.
+func md5OfAttributes(attrs map[string]any) string {
+	names := make([]string, 0, len(attrs))
+	for n := range attrs {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	h := md5.New()
+	put := func(b []byte) {
+		var l [4]byte
+		binary.BigEndian.PutUint32(l[:], uint32(len(b)))
+		h.Write(l[:])
+		h.Write(b)
+	}
+	for _, n := range names {
+		a, _ := attrs[n].(map[string]any)
+		typ, _ := a["DataType"].(string)
+		put([]byte(n))
+		put([]byte(typ))
+		if bv, ok := a["BinaryValue"].(string); ok {
+			raw, _ := base64.StdEncoding.DecodeString(bv)
+			h.Write([]byte{2})
+			put(raw)
+			continue
+		}
+		sv, _ := a["StringValue"].(string)
+		h.Write([]byte{1})
+		put([]byte(sv))
+	}
+	return hex.EncodeToString(h.Sum(nil))
 }
 
 func (f *fakeAWS) serveQuery(w http.ResponseWriter, r *http.Request, body []byte) {
