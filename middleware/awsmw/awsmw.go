@@ -58,7 +58,8 @@ func WithTracerProvider(tp trace.TracerProvider) Option {
 
 // Instrument makes every client created from cfg afterwards trace its
 // calls (see the package documentation). Calling it again on the same
-// config changes nothing; a nil cfg is ignored.
+// config adds an option that does nothing (each call is traced once); a nil
+// cfg is ignored.
 func Instrument(cfg *aws.Config, opts ...Option) {
 	if cfg == nil {
 		return
