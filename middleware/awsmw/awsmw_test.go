@@ -35,6 +35,7 @@ import (
 	"go.opentelemetry.io/otel/sdk/trace/tracetest"
 	"go.opentelemetry.io/otel/trace"
 
+	"github.com/o11y-go/o11y/internal/awsfake"
 	"github.com/o11y-go/o11y/internal/xrayvalidate"
 	"github.com/o11y-go/o11y/middleware/awsmw"
 	"github.com/o11y-go/o11y/tracing/xrayudp"
@@ -168,7 +169,7 @@ func calls() []awsCall {
 
 // ours runs c through otelaws as awsmw installs it, under a SERVER span,
 // and returns the AWS call's span translated into an X-Ray document.
-func ours(t *testing.T, f *fakeAWS, c awsCall) (doc []byte, span sdktrace.ReadOnlySpan) {
+func ours(t *testing.T, f *awsfake.Server, c awsCall) (doc []byte, span sdktrace.ReadOnlySpan) {
 	t.Helper()
 	rec := tracetest.NewSpanRecorder()
 	tp := sdktrace.NewTracerProvider(sdktrace.WithSpanProcessor(rec))
@@ -226,7 +227,7 @@ var (
 
 // peer runs c through aws-xray-sdk-go's own AWS SDK v2 instrumentation
 // under a segment and returns the call's subsegment.
-func peer(t *testing.T, f *fakeAWS, c awsCall) map[string]any {
+func peer(t *testing.T, f *awsfake.Server, c awsCall) map[string]any {
 	t.Helper()
 	peerOnce.Do(func() {
 		conn, err := net.ListenPacket("udp", "127.0.0.1:0")
@@ -359,11 +360,11 @@ func golden(t *testing.T, name string, m map[string]any) {
 // against goldens, against what X-Ray needs for an AWS node, and against
 // aws-xray-sdk-go's own instrumentation of the same calls.
 func TestAWSCalls(t *testing.T) {
-	f := newFakeAWS(t)
+	f := awsfake.New(t)
 	for _, c := range calls() {
 		t.Run(c.name, func(t *testing.T) {
 			doc, _ := ours(t, f, c)
-			header := f.lastHeader()
+			header := f.LastHeader()
 			m := normalise(doc)
 			golden(t, c.name, m)
 

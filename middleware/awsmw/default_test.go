@@ -11,6 +11,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/o11y-go/o11y"
+	"github.com/o11y-go/o11y/internal/awsfake"
 	"github.com/o11y-go/o11y/middleware/awsmw"
 	"github.com/o11y-go/o11y/tracing"
 )
@@ -19,12 +20,12 @@ import (
 // before o11y.Start: calls made before Start are untraced, calls after it
 // carry the SDK's trace in X-Amzn-Trace-Id.
 func TestInstrumentFollowsDefaultSDK(t *testing.T) {
-	f := newFakeAWS(t)
+	f := awsfake.New(t)
 	cfg := testConfig(f.URL)
 	awsmw.Instrument(&cfg)
 
 	require.NoError(t, getItem("orders")(context.Background(), cfg))
-	assert.Empty(t, f.lastHeader().Get("X-Amzn-Trace-Id"), "no SDK started yet: nothing to propagate")
+	assert.Empty(t, f.LastHeader().Get("X-Amzn-Trace-Id"), "no SDK started yet: nothing to propagate")
 
 	sdk, err := o11y.Start(context.Background(), o11y.Config{
 		ServiceName:              "orders",
@@ -42,7 +43,7 @@ func TestInstrumentFollowsDefaultSDK(t *testing.T) {
 	ctx, span := sdk.Tracer().Start(context.Background(), "checkout")
 	require.NoError(t, getItem("orders")(ctx, cfg))
 	span.End()
-	h := f.lastHeader().Get("X-Amzn-Trace-Id")
+	h := f.LastHeader().Get("X-Amzn-Trace-Id")
 	assert.True(t, strings.HasPrefix(h, "Root="+tracing.XRayTraceID(ctx)+";Parent="), "header %q", h)
 	assert.NotContains(t, h, span.SpanContext().SpanID().String(), "Parent is the AWS call's span, not the caller's")
 }

@@ -17,6 +17,7 @@ import (
 	"go.opentelemetry.io/otel/sdk/trace/tracetest"
 	"go.opentelemetry.io/otel/trace"
 
+	"github.com/o11y-go/o11y/internal/awsfake"
 	"github.com/o11y-go/o11y/internal/reqstate"
 	"github.com/o11y-go/o11y/internal/xrayvalidate"
 	"github.com/o11y-go/o11y/middleware/awsmw"
@@ -31,7 +32,7 @@ import (
 // against the fake SQS, which copies X-Amzn-Trace-Id into AWSTraceHeader as
 // SQS does.
 func TestSQSHandOff(t *testing.T) {
-	f := newFakeAWS(t)
+	f := awsfake.New(t)
 	rec := tracetest.NewSpanRecorder()
 	tp := sdktrace.NewTracerProvider(sdktrace.WithSpanProcessor(rec),
 		sdktrace.WithIDGenerator(tracing.NewIDGenerator()),
@@ -58,7 +59,7 @@ func TestSQSHandOff(t *testing.T) {
 		}
 	}
 	require.NotNil(t, send)
-	th := f.lastHeader().Get("X-Amzn-Trace-Id")
+	th := f.LastHeader().Get("X-Amzn-Trace-Id")
 	assert.Equal(t, "Root="+xrayTraceID(send.SpanContext().TraceID())+";Parent="+send.SpanContext().SpanID().String()+";Sampled=1", th,
 		"SendMessage carries the X-Ray header naming the SendMessage call as parent")
 

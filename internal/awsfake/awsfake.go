@@ -1,4 +1,8 @@
-package awsmw_test
+// Package awsfake is a loopback stand-in for the AWS services the AWS-call
+// tests use, speaking each service's wire protocol to real aws-sdk-go-v2
+// clients. Standard library only: test modules share it without linking
+// the AWS SDK into the main module.
+package awsfake
 
 import (
 	"crypto/md5"
@@ -16,29 +20,30 @@ import (
 	"testing"
 )
 
-// fakeAWS is one loopback endpoint speaking the wire protocols of the
+// Server is one loopback endpoint speaking the wire protocols of the
 // services the tests call: AWS JSON 1.0 with X-Amz-Target (DynamoDB, SQS),
 // REST/XML (S3, path-style), REST-JSON (Lambda Invoke) and the query protocol with XML answers (SNS).
 // Every answer carries a request id derived from the operation, so
 // documents stay deterministic. Table "hot" always throttles
 // (ProvisionedThroughputExceededException, 400), table "broken" always
 // fails (InternalServerError, 500), table "missing" is not found (400).
-type fakeAWS struct {
+type Server struct {
 	*httptest.Server
 	mu      sync.Mutex
 	headers []http.Header // request headers, in arrival order
 	sqsMsgs []map[string]any
 }
 
-func newFakeAWS(t *testing.T) *fakeAWS {
-	f := &fakeAWS{}
+// New starts a Server, closed when the test ends.
+func New(t testing.TB) *Server {
+	f := &Server{}
 	f.Server = httptest.NewServer(http.HandlerFunc(f.serve))
 	t.Cleanup(f.Close)
 	return f
 }
 
-// lastHeader returns the headers of the last request received.
-func (f *fakeAWS) lastHeader() http.Header {
+// LastHeader returns the headers of the last request received.
+func (f *Server) LastHeader() http.Header {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if len(f.headers) == 0 {
@@ -47,7 +52,7 @@ func (f *fakeAWS) lastHeader() http.Header {
 	return f.headers[len(f.headers)-1]
 }
 
-func (f *fakeAWS) serve(w http.ResponseWriter, r *http.Request) {
+func (f *Server) serve(w http.ResponseWriter, r *http.Request) {
 	body, _ := io.ReadAll(r.Body)
 	f.mu.Lock()
 	f.headers = append(f.headers, r.Header.Clone())
@@ -82,7 +87,7 @@ func md5hex(s string) string {
 	return hex.EncodeToString(sum[:])
 }
 
-func (f *fakeAWS) serveJSON(w http.ResponseWriter, target string, body []byte, traceHeader string) {
+func (f *Server) serveJSON(w http.ResponseWriter, target string, body []byte, traceHeader string) {
 	prefix, op, _ := strings.Cut(target, ".")
 	reqID := "req-" + op
 	var in map[string]any
@@ -147,7 +152,7 @@ func (f *fakeAWS) serveJSON(w http.ResponseWriter, target string, body []byte, t
 // received turns the messages sent so far into ReceiveMessage's answer,
 // with the AWSTraceHeader system attribute SQS derives from the sender's
 // X-Amzn-Trace-Id header (or its own AWSTraceHeader system attribute).
-func (f *fakeAWS) received(attrNames []any) []any {
+func (f *Server) received(attrNames []any) []any {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	var msgs []any
@@ -205,7 +210,7 @@ func md5OfAttributes(attrs map[string]any) string {
 	return hex.EncodeToString(h.Sum(nil))
 }
 
-func (f *fakeAWS) serveQuery(w http.ResponseWriter, r *http.Request, body []byte) {
+func (f *Server) serveQuery(w http.ResponseWriter, r *http.Request, body []byte) {
 	r.Body = io.NopCloser(strings.NewReader(string(body)))
 	if err := r.ParseForm(); err != nil {
 		http.Error(w, err.Error(), 400)
@@ -224,7 +229,7 @@ func (f *fakeAWS) serveQuery(w http.ResponseWriter, r *http.Request, body []byte
 		`<ResponseMetadata><RequestId>req-Publish</RequestId></ResponseMetadata></PublishResponse>`)
 }
 
-func (f *fakeAWS) serveS3(w http.ResponseWriter, r *http.Request, _ []byte) {
+func (f *Server) serveS3(w http.ResponseWriter, r *http.Request, _ []byte) {
 	w.Header().Set("x-amz-request-id", "req-S3"+r.Method)
 	w.Header().Set("x-amz-id-2", "ext-id")
 	switch r.Method {
