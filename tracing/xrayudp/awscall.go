@@ -53,8 +53,11 @@ func appendAWS(dst []byte, v *view, ri *resInfo, isSeg, awsAPI bool) []byte {
 	}
 	queue := v.str(sAWSQueueURL)
 	if queue == "" && awsAPI {
-		// otelaws puts the SQS queue URL in server.address.
+		// otelaws puts the SQS queue URL in server.address (v0.67+) or
+		// net.peer.name (older releases).
 		if a := v.str(sServerAddr); strings.Contains(a, "://") {
+			queue = a
+		} else if a := v.str(sNetPeerName); strings.Contains(a, "://") {
 			queue = a
 		}
 	}

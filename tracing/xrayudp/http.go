@@ -178,8 +178,8 @@ const digitPairs = "00010203040506070809" +
 // urlHost picks the host for URL assembly: the server's own name on
 // segments, the peer's on client subsegments.
 func urlHost(v *view, kind trace.SpanKind, isSeg bool) string {
-	// A server.address with a scheme is no host (otelaws puts the SQS
-	// queue URL there).
+	// A server.address (or net.peer.name) with a scheme is no host:
+	// otelaws puts the SQS queue URL there.
 	if h := v.str(sServerAddr); h != "" && !strings.Contains(h, "://") {
 		return h
 	}
@@ -191,10 +191,13 @@ func urlHost(v *view, kind trace.SpanKind, isSeg bool) string {
 		}
 		return ""
 	}
-	if h := v.str(sNetPeerName); h != "" {
+	if h := v.str(sNetPeerName); h != "" && !strings.Contains(h, "://") {
 		return h
 	}
-	return v.str(sHTTPHost)
+	if h := v.str(sHTTPHost); !strings.Contains(h, "://") {
+		return h
+	}
+	return ""
 }
 
 // pieces appends string pieces into a JSON string under a byte budget.
