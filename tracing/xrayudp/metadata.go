@@ -1,9 +1,9 @@
 package xrayudp
 
 import (
-	"bytes"
 	"encoding/json"
 	"math/bits"
+	"sort"
 	"strings"
 
 	"github.com/o11y-go/o11y/internal/jsonenc"
@@ -134,15 +134,22 @@ func metaObject(kv *attribute.KeyValue, scratch []byte) (ns string, obj []byte, 
 		return ns, appendValue(scratch, kv.Value, 0), true
 	case attribute.STRING:
 		raw := strings.TrimSpace(kv.Value.AsString())
-		if len(raw) < 2 || raw[0] != '{' || !json.Valid([]byte(raw)) {
+		if len(raw) < 2 || raw[0] != '{' {
 			return "", nil, false
 		}
-		var b bytes.Buffer
-		b.Write(scratch)
-		if json.Compact(&b, []byte(raw)) != nil {
+		// Decoded and encoded again: compact, keys sorted, duplicate keys
+		// (which JSON parsers resolve differently) reduced to the last.
+		dec := json.NewDecoder(strings.NewReader(raw))
+		dec.UseNumber()
+		var obj map[string]any
+		if dec.Decode(&obj) != nil || dec.More() {
 			return "", nil, false
 		}
-		return ns, b.Bytes(), true
+		b, err := json.Marshal(obj)
+		if err != nil {
+			return "", nil, false
+		}
+		return ns, append(scratch, b...), true
 	}
 	return "", nil, false
 }
@@ -151,17 +158,31 @@ func metaObject(kv *attribute.KeyValue, scratch []byte) (ns string, obj []byte, 
 // writes the aws.xray.metadata.<ns> namespaces, merging "default" into it.
 func (m *metaWriter) closeWithNamespaces(v *view, mark int) []byte {
 	budget := func(n int) bool { return len(m.dst)-m.docStart+n <= metaSoftBudget }
-	// Members of aws.xray.metadata.default join metadata.default.
+	// Members of aws.xray.metadata.default join metadata.default, except
+	// keys already there (span attribute keys, otel.resource.*).
 	for i := range v.attrs {
 		ns, obj, ok := metaObject(&v.attrs[i], nil)
 		if !ok || ns != "default" || len(obj) <= 2 || !budget(len(obj)) {
 			continue
 		}
-		if m.n > 0 {
-			m.dst = append(m.dst, ',')
+		var members map[string]json.RawMessage
+		if json.Unmarshal(obj, &members) != nil {
+			continue
 		}
-		m.dst = append(m.dst, obj[1:len(obj)-1]...)
-		m.n++
+		names := make([]string, 0, len(members))
+		for k := range members {
+			if !strings.HasPrefix(k, "otel.resource.") && !hasAttr(v.attrs, k) {
+				names = append(names, k)
+			}
+		}
+		sort.Strings(names)
+		for _, k := range names {
+			var keyOK bool
+			if m.dst, keyOK = appendMetaKey(m.dst, k, m.n > 0); keyOK {
+				m.dst = append(m.dst, members[k]...)
+				m.n++
+			}
+		}
 	}
 	if m.n > 0 {
 		m.dst = append(m.dst, '}')
@@ -185,6 +206,15 @@ func (m *metaWriter) closeWithNamespaces(v *view, mark int) []byte {
 		return m.dst[:mark]
 	}
 	return append(m.dst, '}')
+}
+
+func hasAttr(attrs []attribute.KeyValue, k string) bool {
+	for i := range attrs {
+		if string(attrs[i].Key) == k {
+			return true
+		}
+	}
+	return false
 }
 
 // metaWriter writes the members of metadata.default.

@@ -362,4 +362,16 @@ func TestMetadataNamespaces(t *testing.T) {
 	s.Resource = res()
 	m, _ = checkDoc(t, testEncoder(Config{}).AppendSegment(nil, s.Snapshot()))
 	assert.Equal(t, map[string]any{"orders": map[string]any{"a": 1.0}}, m["metadata"])
+
+	// Duplicate keys never reach the document (checkDoc rejects them).
+	s = stub(trace.SpanKindInternal, localParent(),
+		attribute.String("plain", "attr"),
+		attribute.String("aws.xray.metadata.orders", `{"a":1,"a":{"b":1,"b":2}}`),
+		attribute.String("aws.xray.metadata.default", `{"plain":"json","extra":1}`),
+	)
+	s.Resource = res()
+	m, _ = checkDoc(t, testEncoder(Config{}).AppendSegment(nil, s.Snapshot()))
+	assert.Equal(t, map[string]any{"b": 2.0}, get(m, "metadata.orders.a"))
+	assert.Equal(t, "attr", get(m, "metadata.default.plain"), "the span attribute wins")
+	assert.Equal(t, 1.0, get(m, "metadata.default.extra"))
 }
