@@ -64,8 +64,13 @@
 //     into frames (32 at most, the rest counted in "truncated").
 //   - annotations: attributes named in Config.IndexedAttributes or in the
 //     span's [AnnotationsKey] string-slice attribute, scalar values only,
-//     keys reduced to [A-Za-z0-9_], at most 50. Other attributes go to
-//     metadata.default (bounded: 64 entries, values cut at 1 KiB).
+//     keys reduced to [A-Za-z0-9_], at most 50, string values cut at X-Ray's
+//     250 characters. Other attributes go to metadata.default (bounded: 64
+//     entries, values cut at 1 KiB), except aws.xray.metadata.<ns>
+//     attributes holding a JSON object, which become metadata.<ns>.
+//   - URLs and SQL statements are kept whole up to 8 KiB and 16 KiB.
+//   - SQL spans (db.system.name a SQL system, e.g. from otelsql) get a sql
+//     block: database_type, url, sanitized_query, user, preparation.
 //   - From the resource (computed once per resource): origin from
 //     cloud.platform, aws.ecs / aws.ec2 / aws.eks, aws.xray SDK info,
 //     aws.cloudwatch_logs from aws.log.group.arns / aws.log.group.names plus
@@ -75,7 +80,8 @@
 //
 // A datagram never exceeds [MaxDatagramSize] (65,507 bytes). A document that
 // would is trimmed rather than lost: metadata goes first, then exception
-// stacks, then cause, annotations and links.
+// stacks, then cause, annotations and links, and last long URLs and SQL
+// statements are cut to 250 bytes.
 //
 // # Cost
 //
