@@ -21,7 +21,8 @@ import (
 )
 
 // Server is one loopback endpoint speaking the wire protocols of the
-// services the tests call: AWS JSON 1.0 with X-Amz-Target (DynamoDB, SQS),
+// services the tests call: AWS JSON 1.0/1.1 with X-Amz-Target (DynamoDB,
+// SQS, Secrets Manager, Kinesis),
 // REST/XML (S3, path-style), REST-JSON (Lambda Invoke) and the query protocol with XML answers (SNS).
 // Every answer carries a request id derived from the operation, so
 // documents stay deterministic. Table "hot" always throttles
@@ -114,6 +115,15 @@ func (f *Server) serveJSON(w http.ResponseWriter, target string, body []byte, tr
 			out = map[string]any{}
 		case "Query":
 			out = map[string]any{"Count": 1, "ScannedCount": 1, "Items": []any{map[string]any{"id": map[string]any{"S": "42"}}}}
+		}
+	case "secretsmanager":
+		if op == "GetSecretValue" {
+			id, _ := in["SecretId"].(string)
+			out = map[string]any{"ARN": "arn:aws:secretsmanager:eu-west-1:111122223333:secret:" + id + "-AbCdEf", "Name": id, "SecretString": "s3cr3t", "VersionId": "v1"}
+		}
+	case "Kinesis_20131202":
+		if op == "PutRecord" {
+			out = map[string]any{"SequenceNumber": "49590338271490256608559692538361571095921575989136588898", "ShardId": "shardId-000000000000"}
 		}
 	case "AmazonSQS":
 		switch op {
