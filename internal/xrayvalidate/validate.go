@@ -269,8 +269,14 @@ func (v *validator) http(x any, path string, isSub bool) {
 		}
 		for _, k := range []string{"method", "url", "user_agent", "client_ip"} {
 			if s, ok := r[k]; ok {
-				if str, isStr := s.(string); !isStr || utf8.RuneCountInString(str) > 250 {
-					v.fail(path+".request."+k, "must be a string of ≤ 250 characters")
+				// X-Ray keeps long URLs whole (the X-Ray SDKs and the
+				// collector send them uncut); our encoder bounds them at 8 KiB.
+				limit := 250
+				if k == "url" {
+					limit = 8 << 10
+				}
+				if str, isStr := s.(string); !isStr || utf8.RuneCountInString(str) > limit {
+					v.fail(path+".request."+k, "must be a string of ≤ %d characters", limit)
 				}
 			}
 		}
@@ -311,8 +317,12 @@ func (v *validator) annotations(x any, path string) {
 		if !IsAnnotationKey(k) {
 			v.fail(path, "key %q outside [A-Za-z0-9_]", k)
 		}
-		switch val.(type) {
-		case string, bool, json.Number:
+		switch val := val.(type) {
+		case string:
+			if utf8.RuneCountInString(val) > 250 {
+				v.fail(path+"."+k, "string values hold at most 250 characters")
+			}
+		case bool, json.Number:
 		default:
 			v.fail(path+"."+k, "value must be a string, number or boolean")
 		}

@@ -62,9 +62,11 @@
 //	conn, err := grpc.NewClient(target,
 //		grpc.WithStatsHandler(grpcmw.NewClientHandler(sdk, grpcmw.WithPeerService("orders"))))
 //
-// Every call attempt gets a CLIENT span (an X-Ray subsegment, namespace
-// "remote") named after [WithPeerService] or else the gRPC service, with
-// server.address/server.port and url.full "grpc://<authority>/pkg.Service/Method";
+// Every call attempt gets a CLIENT span named after [WithPeerService] or
+// else the gRPC service, with server.address/server.port and url.full
+// "grpc://<authority>/pkg.Service/Method". In X-Ray it is a subsegment
+// (namespace "remote") named after the peer service or else the server host
+// (server.address), as for HTTP client calls;
 // its context goes into the outgoing metadata (x-amzn-trace-id and
 // traceparent by default). Client calls record no metrics and no access log:
 // the server they call does. As with any gRPC stream, a client stream whose

@@ -93,8 +93,9 @@ func WithMessageEvents(on bool) Option { return optionFunc(func(c *config) { c.m
 
 // WithPeerService names the service a client calls. The client span takes
 // this name and carries it as peer.service, which names the X-Ray subsegment
-// and the downstream node in the service map. Without it the subsegment is
-// named after the gRPC service ("pkg.Service"). Client only.
+// and the downstream node in the service map. Without it the span is named
+// after the gRPC service ("pkg.Service") and the subsegment after the server
+// host (server.address). Client only.
 func WithPeerService(name string) Option { return optionFunc(func(c *config) { c.peerService = name }) }
 
 // WithRepanic makes the recovery interceptors panic again after recording the

@@ -2,6 +2,7 @@ package xrayudp
 
 import (
 	"bytes"
+	"unicode/utf8"
 
 	"github.com/o11y-go/o11y/internal/jsonenc"
 	"go.opentelemetry.io/otel/attribute"
@@ -58,7 +59,8 @@ func (e *Encoder) appendAnnotations(dst []byte, v *view) []byte {
 		case attribute.FLOAT64:
 			dst = jsonenc.AppendFloat(dst, kv.Value.AsFloat64())
 		default:
-			dst = appendStr(dst, kv.Value.AsString(), maxStringBytes, "")
+			str := kv.Value.AsString()
+			dst = appendStr(dst, str, runeLimit(str, maxAnnotationChars), "")
 		}
 		v.annot[i/64] |= 1 << (i % 64)
 		n++
@@ -67,6 +69,30 @@ func (e *Encoder) appendAnnotations(dst []byte, v *view) []byte {
 		dst = append(dst, '}')
 	}
 	return dst
+}
+
+// maxAnnotationChars is X-Ray's limit for annotation string values: its
+// segment document reference gives no limit of their own, so the default
+// for strings applies, 250 characters (not bytes: a value in Greek or
+// Japanese keeps all its 250 characters).
+const maxAnnotationChars = 250
+
+// runeLimit returns the byte length of the first n characters of s (each
+// invalid byte counts as one), or len(s) when s is shorter.
+func runeLimit(s string, n int) int {
+	if len(s) <= n {
+		return len(s)
+	}
+	i := 0
+	for c := 0; c < n && i < len(s); c++ {
+		if s[i] < utf8.RuneSelf {
+			i++
+			continue
+		}
+		_, size := utf8.DecodeRuneInString(s[i:])
+		i += size
+	}
+	return i
 }
 
 func (e *Encoder) isIndexed(k string, listed []string) bool {

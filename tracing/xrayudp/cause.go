@@ -13,8 +13,9 @@ import (
 
 // appendCause writes cause.exceptions from "exception" span events (with Go
 // stack frames when stacks is true), or one exception carrying the status
-// description when the span failed without recording an exception.
-func (e *Encoder) appendCause(dst []byte, s sdktrace.ReadOnlySpan, st *sdktrace.Status, kind trace.SpanKind, stacks bool) []byte {
+// description (and statusType) when the span failed without recording an
+// exception.
+func (e *Encoder) appendCause(dst []byte, s sdktrace.ReadOnlySpan, st *sdktrace.Status, kind trace.SpanKind, statusType string, stacks bool) []byte {
 	remote := kind == trace.SpanKindClient || kind == trace.SpanKindProducer
 	n := 0
 	for _, ev := range s.Events() {
@@ -45,7 +46,7 @@ func (e *Encoder) appendCause(dst []byte, s sdktrace.ReadOnlySpan, st *sdktrace.
 		if st.Code != codes.Error || st.Description == "" {
 			return dst
 		}
-		dst = e.appendException(dst, 0, "", st.Description, "", remote)
+		dst = e.appendException(dst, 0, statusType, st.Description, "", remote)
 		n++
 	}
 	return append(dst, ']', '}')

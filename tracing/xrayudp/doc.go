@@ -34,19 +34,27 @@
 //   - SERVER and CONSUMER spans, and spans without a parent, become segments;
 //     every other span becomes an independent subsegment ("type":"subsegment",
 //     "parent_id" = parent span id) with namespace "aws" for AWS SDK calls
-//     (rpc.system=aws-api), "remote" for CLIENT and PRODUCER spans.
+//     (rpc.system.name or rpc.system = aws-api), "remote" for CLIENT and
+//     PRODUCER spans.
+//   - AWS SDK calls (otelaws, both key generations) are named after the
+//     service (rpc.service, or rpc.method "DynamoDB/GetItem" before the
+//     '/') and carry aws.operation, region, request_id, retries and the
+//     resource fields (table_name(s), queue_url, bucket_name, key,
+//     topic_arn, function_name, stream_name); see docs/AWS-CALLS.md.
 //   - Segment names: Config.SegmentName, else aws.local.service, else the
 //     resource's service.name. Subsegment names: peer.service,
-//     aws.remote.service, aws.service, the AWS rpc.service, db.name@host,
+//     aws.remote.service, aws.service, the AWS service, db.name@host,
 //     server.address (CLIENT/PRODUCER), rpc.service, else the span name —
 //     all sanitised to X-Ray's character set and cut to 200 bytes.
 //   - http from both HTTP semantic-convention generations (url.full, else
 //     scheme://host[:port]path?query); on segments client_ip, with
 //     x_forwarded_for:true when client.address differs from (or comes
-//     without) network.peer.address; on CLIENT subsegments traced:true, since
-//     our client instrumentation always injects the trace header.
+//     without) network.peer.address; traced:true on CLIENT subsegments of
+//     HTTP and gRPC calls (whose callee sends its own segment), never on
+//     AWS SDK, database or messaging calls.
 //   - fault/error/throttle from the HTTP status (4xx error, 429 throttle,
-//     5xx fault), else the gRPC status code (rpc.grpc.status_code: client
+//     5xx fault; on AWS calls an AWS throttling error code in
+//     rpc.response.status_code adds throttle), else the gRPC status code (rpc.grpc.status_code: client
 //     codes error, ResourceExhausted error+throttle, server codes fault),
 //     else the span status.
 //   - aws.span.kind=LOCAL_ROOT on a CLIENT or PRODUCER span yields two
@@ -56,8 +64,13 @@
 //     into frames (32 at most, the rest counted in "truncated").
 //   - annotations: attributes named in Config.IndexedAttributes or in the
 //     span's [AnnotationsKey] string-slice attribute, scalar values only,
-//     keys reduced to [A-Za-z0-9_], at most 50. Other attributes go to
-//     metadata.default (bounded: 64 entries, values cut at 1 KiB).
+//     keys reduced to [A-Za-z0-9_], at most 50, string values cut at X-Ray's
+//     250 characters. Other attributes go to metadata.default (bounded: 64
+//     entries, values cut at 1 KiB), except aws.xray.metadata.<ns>
+//     attributes holding a JSON object, which become metadata.<ns>.
+//   - URLs and SQL statements are kept whole up to 8 KiB and 16 KiB.
+//   - SQL spans (db.system.name a SQL system, e.g. from otelsql) get a sql
+//     block: database_type, url, sanitized_query, user, preparation.
 //   - From the resource (computed once per resource): origin from
 //     cloud.platform, aws.ecs / aws.ec2 / aws.eks, aws.xray SDK info,
 //     aws.cloudwatch_logs from aws.log.group.arns / aws.log.group.names plus
@@ -67,7 +80,8 @@
 //
 // A datagram never exceeds [MaxDatagramSize] (65,507 bytes). A document that
 // would is trimmed rather than lost: metadata goes first, then exception
-// stacks, then cause, annotations and links.
+// stacks, then cause, annotations and links, and last long URLs and SQL
+// statements are cut to 250 bytes.
 //
 // # Cost
 //

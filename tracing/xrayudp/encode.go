@@ -29,12 +29,13 @@ const (
 	lvlNoMetadata // metadata dropped
 	lvlNoStacks   // exception stacks dropped too
 	lvlMinimal    // cause, annotations and links dropped too
+	lvlShort      // long URLs and SQL statements cut to 250 bytes too
 )
 
 // AppendSegment appends the X-Ray segment document for span to dst (without
 // the daemon [Header]). The document is at most [MaxDocumentSize] bytes:
 // metadata, then exception stacks, then cause, annotations and links are
-// dropped until it fits. A nil span appends nothing.
+// dropped, and finally long URLs and SQL statements cut, until it fits. A nil span appends nothing.
 func (e *Encoder) AppendSegment(dst []byte, span sdktrace.ReadOnlySpan) []byte {
 	if e == nil {
 		e = zeroEncoder
@@ -107,7 +108,7 @@ func (e *Encoder) appendSized(dst []byte, span sdktrace.ReadOnlySpan, v *view, m
 	ri := e.resourceInfo(span.Resource())
 	for lvl := lvlFull; ; lvl++ {
 		dst = e.appendDoc(dst[:start], span, v, ri, lvl, mode)
-		if len(dst)-start <= MaxDocumentSize || lvl == lvlMinimal {
+		if len(dst)-start <= MaxDocumentSize || lvl == lvlShort {
 			if lvl > lvlFull {
 				e.trimmed.Add(1)
 			}
@@ -188,7 +189,7 @@ func (e *Encoder) appendDoc(dst []byte, s sdktrace.ReadOnlySpan, v *view, ri *re
 	}
 
 	status := s.Status()
-	fault, errFlag, throttle := flags(&status, v)
+	fault, errFlag, throttle := flags(&status, v, awsAPI)
 	dst = append(dst, flagsJSON[b2i(fault)<<2|b2i(errFlag)<<1|b2i(throttle)]...)
 
 	if !full {
@@ -200,17 +201,21 @@ func (e *Encoder) appendDoc(dst []byte, s sdktrace.ReadOnlySpan, v *view, ri *re
 		}
 		return append(dst, '}')
 	}
+	urlMax := maxURLBytes
+	if lvl == lvlShort {
+		urlMax = maxStringBytes
+	}
 	hasHTTP := v.has(sMethod) || v.has(sURLFull) || v.has(sStatus) || v.has(sUserAgent) || v.has(sTarget) || v.has(sScheme)
 	if hasHTTP {
-		dst = appendHTTP(dst, v, kind, isSeg)
+		dst = appendHTTP(dst, v, kind, isSeg, awsAPI, urlMax)
 	}
 	dst = appendAWS(dst, v, ri, isSeg, awsAPI)
 	hasSQL := isSQLSystem(v.str(sDBSystem))
 	if hasSQL {
-		dst = appendSQL(dst, v)
+		dst = appendSQL(dst, v, lvl < lvlShort, s.Name())
 	}
 	if lvl < lvlMinimal {
-		dst = e.appendCause(dst, s, &status, kind, ri.goStacks && lvl < lvlNoStacks)
+		dst = e.appendCause(dst, s, &status, kind, causeType(v, awsAPI), ri.goStacks && lvl < lvlNoStacks)
 		dst = e.appendAnnotations(dst, v)
 		dst = appendLinks(dst, s.Links())
 	}
@@ -235,8 +240,20 @@ func namespace(kind trace.SpanKind, v *view, awsAPI bool) string {
 }
 
 // flags derives fault/error/throttle: from the HTTP status when it is 4xx or
-// 5xx, else from the gRPC status code, else from the span status.
-func flags(st *sdktrace.Status, v *view) (fault, errFlag, throttle bool) {
+// 5xx, else from the gRPC status code, else from the span status. On AWS
+// SDK calls an AWS throttling error code (rpc.response.status_code, set by
+// middleware/awsmw) also sets throttle, and error when the status did not
+// already flag the call.
+func flags(st *sdktrace.Status, v *view, awsAPI bool) (fault, errFlag, throttle bool) {
+	fault, errFlag, throttle = statusFlags(st, v)
+	if awsAPI && !throttle && isThrottleCode(v.str(sRPCRespCode)) {
+		throttle = true
+		errFlag = errFlag || !fault
+	}
+	return fault, errFlag, throttle
+}
+
+func statusFlags(st *sdktrace.Status, v *view) (fault, errFlag, throttle bool) {
 	if code, ok := v.num(sStatus); ok && code >= 400 && code <= 599 {
 		if code < 500 {
 			return false, true, code == 429
@@ -256,6 +273,17 @@ func flags(st *sdktrace.Status, v *view) (fault, errFlag, throttle bool) {
 		}
 	}
 	return st.Code == codes.Error, false, false
+}
+
+// causeType is the exception type for a failed span that recorded no
+// exception event: the AWS error code on AWS SDK calls, else error.type.
+func causeType(v *view, awsAPI bool) string {
+	if awsAPI {
+		if c := v.str(sRPCRespCode); c != "" {
+			return c
+		}
+	}
+	return v.str(sErrorType)
 }
 
 // idsTemplate is the fixed-width run of a document after its name: span id,

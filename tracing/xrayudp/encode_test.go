@@ -229,6 +229,70 @@ func goldenCases() []goldenCase {
 			},
 		},
 		{
+			// otelaws v0.72 (semconv 1.43): rpc.system.name, rpc.method
+			// "Service/Operation", the queue URL in server.address.
+			name: "aws_sqs_semconv143",
+			stub: stub(trace.SpanKindClient, localParent(),
+				attribute.String("rpc.system.name", "aws-api"),
+				attribute.String("rpc.method", "SQS/SendMessage"),
+				attribute.String("aws.region", "eu-west-1"),
+				attribute.String("messaging.system", "aws_sqs"),
+				attribute.String("server.address", "https://sqs.eu-west-1.amazonaws.com/111122223333/q"),
+				attribute.Int("http.response.status_code", 200),
+				attribute.String("aws.request_id", "REQ1"),
+			),
+			check: func(t *testing.T, m map[string]any, seg *xray.Segment) {
+				assert.Equal(t, "SQS", seg.Name)
+				assert.Equal(t, "aws", seg.Namespace)
+				assert.Equal(t, "SendMessage", seg.AWS["operation"])
+				assert.Equal(t, "https://sqs.eu-west-1.amazonaws.com/111122223333/q", seg.AWS["queue_url"])
+				assert.Nil(t, get(m, "http.request"), "no request url, no traced flag on AWS calls")
+				assert.Equal(t, 200.0, get(m, "http.response.status"))
+			},
+		},
+		{
+			name: "aws_throttle_code",
+			stub: with(stub(trace.SpanKindClient, localParent(),
+				attribute.String("rpc.system.name", "aws-api"),
+				attribute.String("rpc.method", "Secrets Manager/GetSecretValue"),
+				attribute.Int("http.response.status_code", 400),
+				attribute.String("rpc.response.status_code", "ThrottlingException"),
+				attribute.Int("http.request.resend_count", 2),
+			), func(s *tracetest.SpanStub) {
+				s.Status = sdktrace.Status{Code: codes.Error, Description: "rate exceeded"}
+			}),
+			check: func(t *testing.T, m map[string]any, seg *xray.Segment) {
+				assert.Equal(t, "SecretsManager", seg.Name)
+				assert.Equal(t, "GetSecretValue", seg.AWS["operation"])
+				assert.True(t, seg.Error && seg.Throttle && !seg.Fault)
+				assert.Equal(t, 2.0, seg.AWS["retries"])
+				assert.Equal(t, "ThrottlingException", get(m, "cause.exceptions.0.type"))
+			},
+		},
+		{
+			name: "aws_s3_sns_lambda_fields",
+			stub: stub(trace.SpanKindClient, localParent(),
+				attribute.String("rpc.system", "aws-api"),
+				attribute.String("rpc.service", "S3"),
+				attribute.String("rpc.method", "GetObject"),
+				attribute.String("aws.s3.bucket", "photos"),
+				attribute.String("aws.s3.key", "a/b.jpg"),
+				attribute.String("aws.sns.topic.arn", "arn:aws:sns:eu-west-1:111122223333:t"),
+				attribute.String("faas.invoked_name", "fn"),
+				attribute.String("aws.kinesis.stream_name", "st"),
+				attribute.Int("http.response.status_code", 503),
+			),
+			check: func(t *testing.T, m map[string]any, seg *xray.Segment) {
+				assert.Equal(t, "S3", seg.Name)
+				assert.Equal(t, "photos", seg.AWS["bucket_name"])
+				assert.Equal(t, "a/b.jpg", seg.AWS["key"])
+				assert.Equal(t, "arn:aws:sns:eu-west-1:111122223333:t", seg.AWS["topic_arn"])
+				assert.Equal(t, "fn", seg.AWS["function_name"])
+				assert.Equal(t, "st", seg.AWS["stream_name"])
+				assert.True(t, seg.Fault && !seg.Error && !seg.Throttle)
+			},
+		},
+		{
 			name: "t7_links",
 			stub: with(stub(trace.SpanKindServer, trace.SpanContext{}), func(s *tracetest.SpanStub) {
 				s.Links = []sdktrace.Link{{

@@ -22,6 +22,7 @@ func FuzzAppendSegment(f *testing.F) {
 	f.Add(strings.Repeat("é", 300), strings.Repeat("k", 400), strings.Repeat("\x01", 1<<20), strings.Repeat("/", 1<<16), uint8(3), int64(-1), 1e308, bigStack(100), true)
 	f.Add("", "", "", "", uint8(4), int64(14), 0.0, "", false)
 	f.Add("x", "otel.resource.service.name", "dup", "", uint8(5), int64(8), 2.0, "", false)
+	f.Add("Secrets Manager", "orders", `{"a":{"b":[1,2,"\u2028"]}}`, `{"merged":true}`, uint8(3), int64(400), 0.5, "", true)
 	f.Fuzz(func(t *testing.T, name, key, val, url string, kind uint8, num int64, fl float64, stack string, withParent bool) {
 		parent := trace.SpanContext{}
 		if withParent {
@@ -49,6 +50,11 @@ func FuzzAppendSegment(f *testing.F) {
 			attribute.String("rpc.system", "aws-api"),
 			attribute.String("aws.remote.service", name),
 			attribute.StringSlice("aws.dynamodb.table_names", []string{val, name}),
+			attribute.String("rpc.system.name", "aws-api"),
+			attribute.String("rpc.method", name+"/"+key),
+			attribute.String("rpc.response.status_code", val),
+			attribute.String("aws.xray.metadata."+key, val),
+			attribute.String("aws.xray.metadata.default", url),
 		)
 		s.Name = name
 		s.Status = sdktrace.Status{Code: codes.Error, Description: val}

@@ -9,7 +9,19 @@ import (
 	"go.opentelemetry.io/otel/trace"
 )
 
-func appendHTTP(dst []byte, v *view, kind trace.SpanKind, isSeg bool) []byte {
+// URLs and SQL statements are kept far beyond X-Ray's 250-character default
+// for strings: X-Ray stores them whole (the X-Ray SDKs and the collector
+// send them uncut), and they are what a user searches a trace for. The
+// bounds keep them from crowding out everything else; a document that still
+// exceeds the datagram limit gets them cut back to 250 bytes (the last trim
+// level) rather than being lost.
+const (
+	maxURLBytes   = 8 << 10
+	maxQueryBytes = 16 << 10
+)
+
+func appendHTTP(dst []byte, v *view, kind trace.SpanKind, isSeg, awsAPI bool, urlMax int) []byte {
+	start := len(dst)
 	dst = append(dst, `,"http":{"request":{`...)
 	comma := false // a request member has been written
 	if m := v.str(sMethod); m != "" {
@@ -19,11 +31,11 @@ func appendHTTP(dst []byte, v *view, kind trace.SpanKind, isSeg bool) []byte {
 	}
 	if u := v.str(sURLFull); u != "" {
 		dst = appendKeyRaw(dst, `,"url":`, comma)
-		dst = appendStr(dst, u, maxStringBytes, "")
+		dst = appendStr(dst, u, urlMax, "")
 		comma = true
 	} else if host := urlHost(v, kind, isSeg); host != "" {
 		dst = appendKeyRaw(dst, `,"url":`, comma)
-		dst = appendURL(dst, v, host, kind, isSeg)
+		dst = appendURL(dst, v, host, kind, isSeg, urlMax)
 		comma = true
 	}
 	if ua := v.str(sUserAgent); ua != "" {
@@ -38,21 +50,29 @@ func appendHTTP(dst []byte, v *view, kind trace.SpanKind, isSeg bool) []byte {
 			if peer := v.str(sPeerAddr); peer != client {
 				dst = append(dst, `,"x_forwarded_for":true`...)
 			}
+			comma = true
 		} else if peer := v.str(sPeerAddr); isIPAddr(peer) {
 			dst = appendKeyRaw(dst, `,"client_ip":`, comma)
 			dst = appendStr(dst, peer, 0, "")
+			comma = true
 		}
-	} else if kind == trace.SpanKindClient {
-		// Our client spans always carry the injected trace header; the
-		// callee's segment will name this subsegment as its parent.
+	} else if tracedCall(v, kind, awsAPI) {
 		dst = appendKeyRaw(dst, `,"traced":`, comma)
 		dst = append(dst, "true"...)
+		comma = true
 	}
-	dst = append(dst, '}')
+	if comma {
+		dst = append(dst, '}')
+	} else {
+		dst = append(dst[:start], `,"http":{`...)
+	}
 	status, hasStatus := v.num(sStatus)
 	length, hasLength := v.num(sContentLen)
 	if hasStatus || hasLength {
-		dst = append(dst, `,"response":{`...)
+		if comma {
+			dst = append(dst, ',')
+		}
+		dst = append(dst, `"response":{`...)
 		if hasStatus {
 			dst = append(dst, `"status":`...)
 			dst = appendInt(dst, status)
@@ -67,6 +87,20 @@ func appendHTTP(dst []byte, v *view, kind trace.SpanKind, isSeg bool) []byte {
 		dst = append(dst, '}')
 	}
 	return append(dst, '}')
+}
+
+// tracedCall reports whether a subsegment gets http.request.traced:true,
+// which tells X-Ray that the callee sends its own segment with this
+// subsegment as parent (and to treat the trace as incomplete until it
+// arrives). That holds for CLIENT spans of HTTP and gRPC calls, where our
+// middleware (or otelhttp/otelgrpc) injects the trace header and the callee
+// is expected to be traced too. It does not hold for AWS SDK calls (AWS
+// services never send a segment for them), database calls or messaging
+// clients (the broker sends none; a consumer continues the trace through
+// the message instead).
+func tracedCall(v *view, kind trace.SpanKind, awsAPI bool) bool {
+	return kind == trace.SpanKindClient && !awsAPI && !v.has(sAWSService) &&
+		!v.has(sDBSystem) && !v.has(sMsgSystem)
 }
 
 // isIPAddr reports whether s parses as an IP address (netip.ParseAddr).
@@ -144,7 +178,9 @@ const digitPairs = "00010203040506070809" +
 // urlHost picks the host for URL assembly: the server's own name on
 // segments, the peer's on client subsegments.
 func urlHost(v *view, kind trace.SpanKind, isSeg bool) string {
-	if h := v.str(sServerAddr); h != "" {
+	// A server.address (or net.peer.name) with a scheme is no host:
+	// otelaws puts the SQS queue URL there.
+	if h := v.str(sServerAddr); h != "" && !strings.Contains(h, "://") {
 		return h
 	}
 	if isSeg || kind == trace.SpanKindServer {
@@ -155,10 +191,13 @@ func urlHost(v *view, kind trace.SpanKind, isSeg bool) string {
 		}
 		return ""
 	}
-	if h := v.str(sNetPeerName); h != "" {
+	if h := v.str(sNetPeerName); h != "" && !strings.Contains(h, "://") {
 		return h
 	}
-	return v.str(sHTTPHost)
+	if h := v.str(sHTTPHost); !strings.Contains(h, "://") {
+		return h
+	}
+	return ""
 }
 
 // pieces appends string pieces into a JSON string under a byte budget.
@@ -188,8 +227,8 @@ func (p *pieces) addInt(n int64) {
 }
 
 // appendURL assembles scheme://host[:port]path[?query] from URL pieces,
-// cutting the input at maxStringBytes.
-func appendURL(dst []byte, v *view, host string, kind trace.SpanKind, isSeg bool) []byte {
+// cutting the input at urlMax bytes.
+func appendURL(dst []byte, v *view, host string, kind trace.SpanKind, isSeg bool, urlMax int) []byte {
 	scheme := v.str(sScheme)
 	if scheme == "" {
 		scheme = "http"
@@ -231,7 +270,7 @@ func appendURL(dst []byte, v *view, host string, kind trace.SpanKind, isSeg bool
 		if query != "" {
 			total += 1 + len(query)
 		}
-		if total <= maxStringBytes {
+		if total <= urlMax {
 			switch scheme {
 			case "https":
 				dst = append(dst, `"https://`...)
@@ -258,7 +297,7 @@ func appendURL(dst []byte, v *view, host string, kind trace.SpanKind, isSeg bool
 	} else if !strings.HasPrefix(host, "[") && strings.Count(host, ":") == 1 {
 		hasPort = false // http.host may already carry the port
 	}
-	p := pieces{dst: append(dst, '"'), left: maxStringBytes}
+	p := pieces{dst: append(dst, '"'), left: urlMax}
 	p.add(scheme)
 	p.add("://")
 	if strings.Count(host, ":") > 1 && !strings.HasPrefix(host, "[") {

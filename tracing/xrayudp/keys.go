@@ -46,12 +46,24 @@ const (
 	sAWSRequestID
 	sAWSQueueURL
 	sAWSTable
+	sAWSBucket
+	sAWSKey
+	sAWSTopic
+	sAWSStream
+	sAWSFunction // aws.function_name (faas.invoked_name is sFaaSInvoked)
+	sAWSRetries  // aws.retries (http.request.resend_count is sResendCount)
+	sFaaSInvoked // faas.invoked_name: a Lambda function name on AWS calls
+	sResendCount // http.request.resend_count: retries on AWS calls
+	sRPCRespCode // rpc.response.status_code: the AWS error code on AWS calls
+	sErrorType   // error.type
+	sMsgSystem   // messaging.system
 	// sql
 	sDBSystem
 	sDBName
 	sDBStatement
 	sDBUser
 	sDBConn
+	sDBOperation // db.operation.name (otelsql: "sql.stmt.exec", …)
 	nSlots
 )
 
@@ -78,7 +90,8 @@ var slotGroup = [256]group{ // indexed by any slot value without a bounds check
 	sUserAgent: gHTTP, sStatus: gHTTP, sClientAddr: gHTTP, sPeerAddr: gHTTP, sContentLen: gHTTP,
 	sEnduser: gUser, sAnnotations: gHidden,
 	sAWSOperation: gAWS, sAWSAccount: gAWS, sAWSRegion: gAWS, sAWSRequestID: gAWS,
-	sAWSQueueURL: gAWS, sAWSTable: gAWS,
+	sAWSQueueURL: gAWS, sAWSTable: gAWS, sAWSBucket: gAWS, sAWSKey: gAWS, sAWSTopic: gAWS,
+	sAWSStream: gAWS, sAWSFunction: gAWS, sAWSRetries: gAWS,
 	sDBStatement: gSQL, sDBUser: gSQL, sDBConn: gSQL,
 }
 
@@ -146,8 +159,16 @@ func classify(k string) (s slot, legacy bool) {
 		return sEnduser, false
 	case "aws.xray.annotations":
 		return sAnnotations, false
-	case "rpc.system":
+	case "rpc.system.name": // semconv 1.39+ (otelaws v0.67+)
 		return sRPCSystem, false
+	case "rpc.system":
+		return sRPCSystem, true
+	case "rpc.response.status_code":
+		return sRPCRespCode, false
+	case "error.type":
+		return sErrorType, false
+	case "messaging.system":
+		return sMsgSystem, false
 	case "rpc.service":
 		return sRPCService, false
 	case "rpc.method":
@@ -182,6 +203,28 @@ func classify(k string) (s slot, legacy bool) {
 		return sAWSTable, false
 	case "aws.table.name", "aws.dynamodb.table_names":
 		return sAWSTable, true
+	case "aws.s3.bucket":
+		return sAWSBucket, false
+	case "aws.bucket_name":
+		return sAWSBucket, true
+	case "aws.s3.key":
+		return sAWSKey, false
+	case "aws.sns.topic.arn":
+		return sAWSTopic, false
+	case "aws.topic_arn":
+		return sAWSTopic, true
+	case "aws.kinesis.stream_name":
+		return sAWSStream, false
+	case "aws.stream_name":
+		return sAWSStream, true
+	case "aws.function_name":
+		return sAWSFunction, false
+	case "aws.retries":
+		return sAWSRetries, false
+	case "faas.invoked_name":
+		return sFaaSInvoked, false
+	case "http.request.resend_count":
+		return sResendCount, false
 	case "db.system.name":
 		return sDBSystem, false
 	case "db.system":
@@ -198,6 +241,8 @@ func classify(k string) (s slot, legacy bool) {
 		return sDBUser, false
 	case "db.connection_string":
 		return sDBConn, false
+	case "db.operation.name":
+		return sDBOperation, false
 	}
 	return sNone, false
 }

@@ -1,7 +1,9 @@
 package xrayudp
 
 import (
+	"encoding/json"
 	"math/bits"
+	"sort"
 	"strings"
 
 	"github.com/o11y-go/o11y/internal/jsonenc"
@@ -57,7 +59,10 @@ func appendLinks(dst []byte, links []sdktrace.Link) []byte {
 // appendMetadata writes metadata.default: resource attributes (segments
 // only, as otel.resource.<key>) and every span attribute not consumed by a
 // structured field or an annotation. Entries stop at maxMetaEntries or once
-// the document passes metaSoftBudget bytes.
+// the document passes metaSoftBudget bytes. Attributes named
+// aws.xray.metadata.<namespace> holding a JSON object (a string, as ADOT
+// reads them, or a map value) become metadata.<namespace>; those for
+// "default" are merged into metadata.default.
 func appendMetadata(dst []byte, v *view, ri *resInfo, isSeg, hasHTTP, hasSQL bool, docStart int) []byte {
 	mark := len(dst)
 	dst = append(dst, `,"metadata":{"default":{`...)
@@ -81,7 +86,7 @@ func appendMetadata(dst []byte, v *view, ri *resInfo, isSeg, hasHTTP, hasSQL boo
 		}
 		for cand &^= v.annot[w]; cand != 0; cand &= cand - 1 {
 			if m.full() {
-				return m.finish(mark)
+				return m.finish(v, mark)
 			}
 			m.add(&v.attrs[w*64+bits.TrailingZeros64(cand)])
 		}
@@ -107,12 +112,115 @@ func appendMetadata(dst []byte, v *view, ri *resInfo, isSeg, hasHTTP, hasSQL boo
 		}
 		m.add(kv)
 	}
-	return m.finish(mark)
+	return m.finish(v, mark)
+}
+
+// MetadataPrefix starts span attribute keys whose value (a JSON object, as a
+// string or a map) is written as the X-Ray metadata namespace named by the
+// rest of the key: aws.xray.metadata.orders → metadata.orders.
+const MetadataPrefix = "aws.xray.metadata."
+
+// metaObject returns the namespace and the compact JSON object of an
+// aws.xray.metadata.<ns> attribute, or ok false when kv is not one (or its
+// value is no JSON object).
+func metaObject(kv *attribute.KeyValue, scratch []byte) (ns string, obj []byte, ok bool) {
+	k := string(kv.Key)
+	if len(k) <= len(MetadataPrefix) || k[:len(MetadataPrefix)] != MetadataPrefix {
+		return "", nil, false
+	}
+	ns = k[len(MetadataPrefix):]
+	switch kv.Value.Type() {
+	case attribute.MAP:
+		return ns, appendValue(scratch, kv.Value, 0), true
+	case attribute.STRING:
+		raw := strings.TrimSpace(kv.Value.AsString())
+		if len(raw) < 2 || raw[0] != '{' {
+			return "", nil, false
+		}
+		// Decoded and encoded again: compact, keys sorted, duplicate keys
+		// (which JSON parsers resolve differently) reduced to the last.
+		dec := json.NewDecoder(strings.NewReader(raw))
+		dec.UseNumber()
+		var obj map[string]any
+		if dec.Decode(&obj) != nil || dec.More() {
+			return "", nil, false
+		}
+		b, err := json.Marshal(obj)
+		if err != nil {
+			return "", nil, false
+		}
+		return ns, append(scratch, b...), true
+	}
+	return "", nil, false
+}
+
+// closeWithNamespaces closes metadata.default (or drops it when empty) and
+// writes the aws.xray.metadata.<ns> namespaces, merging "default" into it.
+func (m *metaWriter) closeWithNamespaces(v *view, mark int) []byte {
+	budget := func(n int) bool { return len(m.dst)-m.docStart+n <= metaSoftBudget }
+	// Members of aws.xray.metadata.default join metadata.default, except
+	// keys already there (span attribute keys, otel.resource.*).
+	for i := range v.attrs {
+		ns, obj, ok := metaObject(&v.attrs[i], nil)
+		if !ok || ns != "default" || len(obj) <= 2 || !budget(len(obj)) {
+			continue
+		}
+		var members map[string]json.RawMessage
+		if json.Unmarshal(obj, &members) != nil {
+			continue
+		}
+		names := make([]string, 0, len(members))
+		for k := range members {
+			if !strings.HasPrefix(k, "otel.resource.") && !hasAttr(v.attrs, k) {
+				names = append(names, k)
+			}
+		}
+		sort.Strings(names)
+		for _, k := range names {
+			var keyOK bool
+			if m.dst, keyOK = appendMetaKey(m.dst, k, m.n > 0); keyOK {
+				m.dst = append(m.dst, members[k]...)
+				m.n++
+			}
+		}
+	}
+	if m.n > 0 {
+		m.dst = append(m.dst, '}')
+	} else {
+		m.dst = m.dst[:len(m.dst)-len(`"default":{`)]
+	}
+	wrote := m.n > 0
+	for i := range v.attrs {
+		ns, obj, ok := metaObject(&v.attrs[i], nil)
+		if !ok || ns == "default" || !budget(len(ns)+len(obj)+4) {
+			continue
+		}
+		var keyOK bool
+		if m.dst, keyOK = appendMetaKey(m.dst, ns, wrote); !keyOK {
+			continue
+		}
+		m.dst = append(m.dst, obj...)
+		wrote = true
+	}
+	if !wrote {
+		return m.dst[:mark]
+	}
+	return append(m.dst, '}')
+}
+
+func hasAttr(attrs []attribute.KeyValue, k string) bool {
+	for i := range attrs {
+		if string(attrs[i].Key) == k {
+			return true
+		}
+	}
+	return false
 }
 
 // metaWriter writes the members of metadata.default.
 type metaWriter struct {
 	dst      []byte
+	hasNS    bool // an aws.xray.metadata.<ns> attribute was seen
 	docStart int
 	n        int  // members written, resource entries included
 	written  int  // span attributes written
@@ -125,6 +233,10 @@ func (m *metaWriter) full() bool {
 }
 
 func (m *metaWriter) add(kv *attribute.KeyValue) {
+	if strings.HasPrefix(string(kv.Key), MetadataPrefix) {
+		m.hasNS = true
+		return // written by closeWithNamespaces
+	}
 	if m.skipRes && strings.HasPrefix(string(kv.Key), "otel.resource.") {
 		return // would collide with a resource entry
 	}
@@ -142,7 +254,10 @@ func (m *metaWriter) add(kv *attribute.KeyValue) {
 }
 
 // finish closes the object, or removes it when it is empty.
-func (m *metaWriter) finish(mark int) []byte {
+func (m *metaWriter) finish(v *view, mark int) []byte {
+	if m.hasNS {
+		return m.closeWithNamespaces(v, mark)
+	}
 	if m.n == 0 {
 		return m.dst[:mark]
 	}

@@ -119,18 +119,21 @@ func appendSubsegmentName(dst []byte, s sdktrace.ReadOnlySpan, v *view, kind tra
 	if dst, ok = tryName(dst, v.str(sPeerService), "", ""); ok {
 		return dst
 	}
-	remote := v.str(sAWSRemoteSvc)
 	if awsAPI {
-		remote = strings.TrimPrefix(strings.TrimPrefix(remote, "AWS.SDK."), "AWS::")
-	}
-	if dst, ok = tryName(dst, remote, "", ""); ok {
-		return dst
-	}
-	if dst, ok = tryName(dst, v.str(sAWSService), "", ""); ok {
-		return dst
-	}
-	if awsAPI {
-		if dst, ok = tryName(dst, v.str(sRPCService), "", ""); ok {
+		// X-Ray names AWS nodes after the service id without spaces
+		// ("SecretsManager"), like the X-Ray SDKs' service names.
+		svc := awsService(v)
+		if strings.IndexByte(svc, ' ') >= 0 {
+			svc = strings.ReplaceAll(svc, " ", "")
+		}
+		if dst, ok = tryName(dst, svc, "", ""); ok {
+			return dst
+		}
+	} else {
+		if dst, ok = tryName(dst, v.str(sAWSRemoteSvc), "", ""); ok {
+			return dst
+		}
+		if dst, ok = tryName(dst, v.str(sAWSService), "", ""); ok {
 			return dst
 		}
 	}
@@ -140,12 +143,22 @@ func appendSubsegmentName(dst []byte, s sdktrace.ReadOnlySpan, v *view, kind tra
 		}
 	}
 	if kind == trace.SpanKindClient || kind == trace.SpanKindProducer {
-		if dst, ok = tryName(dst, v.str(sServerAddr), "", ""); ok {
-			return dst
+		if a := v.str(sServerAddr); !strings.Contains(a, "://") {
+			if dst, ok = tryName(dst, a, "", ""); ok {
+				return dst
+			}
 		}
 	}
 	for _, sl := range [...]slot{sRPCService, sHTTPHost, sNetPeerName} {
 		if dst, ok = tryName(dst, v.str(sl), "", ""); ok {
+			return dst
+		}
+	}
+	// A SQL call with neither database name nor host (SQLite, or otelsql
+	// without WithAttributes for them): the database system, not the
+	// instrumentation's span name ("sql.conn.query").
+	if sys := v.str(sDBSystem); isSQLSystem(sys) {
+		if dst, ok = tryName(dst, sys, "", ""); ok {
 			return dst
 		}
 	}

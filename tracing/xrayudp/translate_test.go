@@ -287,3 +287,91 @@ func TestEncoderConcurrentUse(t *testing.T) {
 		<-done
 	}
 }
+
+// Parity with the collector's translator: X-Ray's own limits, not 250 bytes
+// everywhere.
+func TestLongValuesKeptAsXRayAccepts(t *testing.T) {
+	longURL := "https://api.example.com/search?q=" + strings.Repeat("a", 1000)
+	longSQL := "SELECT " + strings.Repeat("col, ", 400) + "id FROM orders WHERE id = ?"
+	greek := strings.Repeat("α", 300) // 2 bytes per character
+	cases := []struct {
+		name  string
+		attrs []attribute.KeyValue
+		cfg   Config
+		path  string
+		want  string
+	}{
+		{"url kept whole", []attribute.KeyValue{attribute.String("http.request.method", "GET"), attribute.String("url.full", longURL)},
+			Config{}, "http.request.url", longURL},
+		{"sql kept whole", []attribute.KeyValue{attribute.String("db.system", "postgresql"), attribute.String("db.statement", longSQL)},
+			Config{}, "sql.sanitized_query", longSQL},
+		{"annotation cut at 250 characters, not bytes", []attribute.KeyValue{attribute.String("note", greek)},
+			Config{IndexedAttributes: []string{"note"}}, "annotations.note", strings.Repeat("α", 250)},
+		{"short annotation untouched", []attribute.KeyValue{attribute.String("note", "ok")},
+			Config{IndexedAttributes: []string{"note"}}, "annotations.note", "ok"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			doc := testEncoder(tc.cfg).AppendSegment(nil, stub(trace.SpanKindClient, localParent(), tc.attrs...).Snapshot())
+			m, _ := checkDoc(t, doc)
+			assert.Equal(t, tc.want, get(m, tc.path))
+		})
+	}
+}
+
+// A document too big for one datagram cuts long URLs and statements back
+// to 250 bytes as the last resort instead of exceeding the limit.
+func TestLongURLCutOnlyToFit(t *testing.T) {
+	esc := strings.Repeat("\x01", 8<<10) // 6 bytes each once escaped
+	s := stub(trace.SpanKindClient, localParent(),
+		attribute.String("http.request.method", "GET"),
+		attribute.String("url.full", "https://x/"+esc),
+		attribute.String("db.system", "postgresql"),
+		attribute.String("db.statement", esc+esc),
+	)
+	enc := testEncoder(Config{})
+	dg := enc.AppendDatagram(nil, s.Snapshot())
+	require.LessOrEqual(t, len(dg), MaxDatagramSize)
+	m, _ := checkDoc(t, dg[len(Header):])
+	assert.Len(t, get(m, "http.request.url"), 250)
+	assert.Equal(t, uint64(1), enc.Trimmed())
+}
+
+func TestMetadataNamespaces(t *testing.T) {
+	s := stub(trace.SpanKindServer, trace.SpanContext{},
+		attribute.String("aws.xray.metadata.orders", `{"cart": {"items": 3, "total": 42.5},
+			"coupon": null}`),
+		attribute.String("aws.xray.metadata.default", `{"merged": true}`),
+		attribute.Map("aws.xray.metadata.payment", attribute.String("provider", "acme")),
+		attribute.String("aws.xray.metadata.bad", `not json`),
+		attribute.String("plain", "v"),
+	)
+	doc := testEncoder(Config{}).AppendSegment(nil, s.Snapshot())
+	m, seg := checkDoc(t, doc)
+	golden(t, "metadata_namespaces", doc)
+	assert.Equal(t, map[string]any{"cart": map[string]any{"items": 3.0, "total": 42.5}, "coupon": nil}, get(m, "metadata.orders"))
+	assert.Equal(t, true, get(m, "metadata.default.merged"))
+	assert.Equal(t, "v", get(m, "metadata.default.plain"))
+	assert.Equal(t, "acme", get(m, "metadata.payment.provider"))
+	assert.Nil(t, get(m, "metadata.bad"), "a value that is no JSON object is dropped")
+	assert.Nil(t, get(m, "metadata.default.aws.xray.metadata.orders"))
+	assert.Contains(t, seg.Metadata, "orders")
+
+	// Only namespaces, no default entries.
+	s = stub(trace.SpanKindInternal, localParent(), attribute.String("aws.xray.metadata.orders", `{"a":1}`))
+	s.Resource = res()
+	m, _ = checkDoc(t, testEncoder(Config{}).AppendSegment(nil, s.Snapshot()))
+	assert.Equal(t, map[string]any{"orders": map[string]any{"a": 1.0}}, m["metadata"])
+
+	// Duplicate keys never reach the document (checkDoc rejects them).
+	s = stub(trace.SpanKindInternal, localParent(),
+		attribute.String("plain", "attr"),
+		attribute.String("aws.xray.metadata.orders", `{"a":1,"a":{"b":1,"b":2}}`),
+		attribute.String("aws.xray.metadata.default", `{"plain":"json","extra":1}`),
+	)
+	s.Resource = res()
+	m, _ = checkDoc(t, testEncoder(Config{}).AppendSegment(nil, s.Snapshot()))
+	assert.Equal(t, map[string]any{"b": 2.0}, get(m, "metadata.orders.a"))
+	assert.Equal(t, "attr", get(m, "metadata.default.plain"), "the span attribute wins")
+	assert.Equal(t, 1.0, get(m, "metadata.default.extra"))
+}
