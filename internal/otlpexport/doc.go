@@ -32,6 +32,16 @@
 // collector sidecar on localhost is plaintext). OTEL_EXPORTER_OTLP_INSECURE
 // is therefore not needed and not read.
 //
+// # gRPC without grpc-go
+//
+// OTLP/gRPC is one unary call, so the exporter frames it itself (grpcwire.go)
+// over net/http's HTTP/2 client: prior-knowledge h2c for http endpoints,
+// ALPN "h2" for https (through HTTPS_PROXY, as grpc-go does; a plaintext
+// endpoint is dialled directly). The status comes from the grpc-status
+// trailer, RetryInfo from grpc-status-details-bin. Not linking grpc-go and
+// the protobuf runtime keeps them out of every service that does not use
+// them itself.
+//
 // # Failure behaviour
 //
 // New never connects. An export makes up to five attempts within its
