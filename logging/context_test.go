@@ -33,7 +33,7 @@ func TestWithAttrsCopyOnWrite(t *testing.T) {
 	}
 	assert.Len(t, Attrs(b), 2)
 	assert.Nil(t, Attrs(context.Background()))
-	//nolint:staticcheck // nil ctx on purpose
+	//lint:ignore SA1012 nil ctx on purpose
 	assert.Len(t, Attrs(WithAttrs(nil, slog.Int("x", 1))), 1)
 
 	many := make([]slog.Attr, 100)
@@ -110,7 +110,7 @@ func TestFromContextFallback(t *testing.T) {
 	t.Cleanup(func() { slog.SetDefault(old) })
 
 	FromContext(spanCtx(t)).Info("m")
-	//nolint:staticcheck // nil ctx on purpose
+	//lint:ignore SA1012 nil ctx on purpose
 	FromContext(nil).Info("nil ctx")
 	ms := parseLines(t, buf.Bytes())
 	require.Len(t, ms, 2)

@@ -138,13 +138,6 @@ func (s *agentSink) close(ctx context.Context) error {
 	}
 }
 
-// queued returns the number of lines waiting (tests).
-func (s *agentSink) queued() int {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return len(s.queue)
-}
-
 func (s *agentSink) run() {
 	defer close(s.done)
 	var conn net.Conn

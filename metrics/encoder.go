@@ -74,11 +74,11 @@ func (d *document) reset() {
 // encoder turns documents into lines, splitting whenever a limit would be
 // crossed. It keeps its buffers between calls; not safe for concurrent use.
 type encoder struct {
-	rep                       *report.Reporter
-	head, mid, defs, vals     []byte
-	tmpV, tmpC, line, scratch []byte
-	cursor                    []int
-	maxDoc                    int
+	rep                   *report.Reporter
+	head, mid, defs, vals []byte
+	tmpV, tmpC, line      []byte
+	cursor                []int
+	maxDoc                int
 }
 
 func newEncoder(rep *report.Reporter) *encoder { return &encoder{rep: rep, maxDoc: maxDoc} }

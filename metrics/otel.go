@@ -262,10 +262,10 @@ func (e *Exporter) Export(ctx context.Context, rm *metricdata.ResourceMetrics) e
 				if hasDim(d.dims, k) {
 					continue
 				}
-				d.dims = append(d.dims, field{k, kv.Value.Emit()})
+				d.dims = append(d.dims, field{k, kv.Value.String()})
 				set = append(set, k)
 			} else {
-				d.props = append(d.props, prop{key, quoted(kv.Value.Emit())})
+				d.props = append(d.props, prop{key, quoted(kv.Value.String())})
 			}
 		}
 		d.sets = append(d.sets, set)

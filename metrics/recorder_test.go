@@ -69,7 +69,8 @@ func TestUnsampledExemplarFallback(t *testing.T) {
 	op := r.Operation("op")
 	op.Observe(spanCtx("5759e988bd862e3fe1be46a994272793", false), 5*time.Millisecond, FlagFault)
 	op.Observe(spanCtx("5759e988bd862e3fe1be46a994272794", false), 7*time.Millisecond, 0)
-	op.Observe(nil, 9*time.Millisecond, 0) //nolint:staticcheck // nil ctx must be tolerated
+	//lint:ignore SA1012 nil ctx must be tolerated
+	op.Observe(nil, 9*time.Millisecond, 0)
 	require.NoError(t, r.Flush(context.Background()))
 	d := validateLines(t, w.lines())[0]
 	assert.Equal(t, "1-5759e988-bd862e3fe1be46a994272794", d.Members[PropSlowestTrace])

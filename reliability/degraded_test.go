@@ -28,16 +28,15 @@ type scenario struct {
 	// kind of drop accounting the scenario must show.
 	expectXRayErrors bool
 
-	sdk     *o11y.SDK
-	proc    *xrayudp.Processor
-	spans   *spanCounter
-	errs    *counter
-	out     *lineBuf
-	srv     *httptest.Server
-	client  *http.Client
-	lat     []time.Duration
-	heap    int64
-	otelErr int
+	sdk    *o11y.SDK
+	proc   *xrayudp.Processor
+	spans  *spanCounter
+	errs   *counter
+	out    *lineBuf
+	srv    *httptest.Server
+	client *http.Client
+	lat    []time.Duration
+	heap   int64
 }
 
 func xrayProc(t *testing.T, cfg *o11y.Config, errs *counter, addr string) *xrayudp.Processor {

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -99,16 +98,6 @@ func (b *lineBuf) Bytes() []byte {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	return slices.Clone(b.buf.Bytes())
-}
-
-func (b *lineBuf) lines() [][]byte {
-	var out [][]byte
-	for _, l := range bytes.Split(b.Bytes(), []byte{'\n'}) {
-		if len(l) > 0 {
-			out = append(out, l)
-		}
-	}
-	return out
 }
 
 // outputs is what one run wrote to stdout, checked and classified.
@@ -479,8 +468,6 @@ func get(c *http.Client, url string, hdr http.Header) (int, time.Duration, error
 	resp.Body.Close()
 	return resp.StatusCode, time.Since(start), nil
 }
-
-var errTimeout = errors.New("timed out")
 
 // bug reports a defect of another package found by this suite. Every defect
 // it found has been fixed; a regression fails the test.

@@ -5,7 +5,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime"
 	"sync"
 	"testing"
 )
@@ -32,12 +31,8 @@ func buildOrders(t testing.TB) string {
 			return
 		}
 		buildDir = dir
-		goBin, err := exec.LookPath("go")
-		if err != nil {
-			goBin = filepath.Join(runtime.GOROOT(), "bin", "go")
-		}
 		buildBin = filepath.Join(dir, "orders")
-		cmd := exec.Command(goBin, "build", "-o", buildBin, "./examples/ecs")
+		cmd := exec.Command("go", "build", "-o", buildBin, "./examples/ecs")
 		cmd.Dir = ".." // module root
 		cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
 		buildLog, buildErr = cmd.CombinedOutput()

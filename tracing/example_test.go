@@ -87,7 +87,7 @@ func ExampleAnnotate() {
 
 	s := rec.Ended()[0]
 	for _, kv := range s.Attributes() {
-		fmt.Println(kv.Key, "=", kv.Value.Emit())
+		fmt.Println(kv.Key, "=", kv.Value.String())
 	}
 	fmt.Println(s.Status().Code, s.Events()[0].Name)
 	// Output:

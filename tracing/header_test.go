@@ -185,10 +185,11 @@ func TestExtractNilsDoNotPanic(t *testing.T) {
 	p := XRayPropagator{}
 	assert.NotPanics(t, func() {
 		//lint:ignore SA1012 nil context on purpose
-		ctx := p.Extract(nil, propagation.MapCarrier{HeaderName: h1}) //nolint:staticcheck
+		ctx := p.Extract(nil, propagation.MapCarrier{HeaderName: h1})
 		assert.NotNil(t, ctx)
 		p.Extract(context.Background(), nil)
-		p.Inject(nil, propagation.MapCarrier{}) //nolint:staticcheck
+		//lint:ignore SA1012 nil context on purpose
+		p.Inject(nil, propagation.MapCarrier{})
 		p.Inject(ctx, nil)
 	})
 }

@@ -139,7 +139,7 @@ func TestRecordError(t *testing.T) {
 	assert.Equal(t, "exception", ev.Name)
 	evAttrs := map[attribute.Key]string{}
 	for _, kv := range ev.Attributes {
-		evAttrs[kv.Key] = kv.Value.Emit()
+		evAttrs[kv.Key] = kv.Value.String()
 	}
 	assert.Equal(t, "boom", evAttrs["exception.message"])
 	assert.Contains(t, evAttrs["exception.stacktrace"], "TestRecordError")
@@ -263,7 +263,7 @@ func TestRecordErrorRedactsURLCredentials(t *testing.T) {
 	var all strings.Builder
 	all.WriteString(s.Status.Description)
 	for _, a := range s.Events[0].Attributes {
-		all.WriteString(a.Value.Emit())
+		all.WriteString(a.Value.String())
 	}
 	assert.NotContains(t, all.String(), "pw-secret")
 	assert.NotContains(t, all.String(), "tok-secret")

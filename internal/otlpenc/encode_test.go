@@ -110,7 +110,7 @@ func realSpans(t testing.TB) []sdktrace.ReadOnlySpan {
 	exp := tracetest.NewInMemoryExporter()
 	tp := sdktrace.NewTracerProvider(sdktrace.WithSyncer(exp),
 		sdktrace.WithResource(testResource(t, "", attribute.String("service.name", "real"))),
-		sdktrace.WithSpanLimits(sdktrace.SpanLimits{AttributeCountLimit: 3, EventCountLimit: 1, LinkCountLimit: 1,
+		sdktrace.WithRawSpanLimits(sdktrace.SpanLimits{AttributeCountLimit: 3, EventCountLimit: 1, LinkCountLimit: 1,
 			AttributePerEventCountLimit: 1, AttributePerLinkCountLimit: 1, AttributeValueLengthLimit: 8}))
 	tr := tp.Tracer("real.scope", trace.WithInstrumentationVersion("v9"), trace.WithSchemaURL("https://example.com/real"))
 	remote := trace.ContextWithRemoteSpanContext(context.Background(),

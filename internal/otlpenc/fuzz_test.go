@@ -59,7 +59,7 @@ func FuzzAppendTraceRequest(f *testing.F) {
 	f.Add("GET /", "http.route", "/users/{id}", int64(200), 1.5, []byte{1, 2}, 0, "svc", "scope")
 	f.Add("", "", "", int64(-1), math.Inf(1), []byte(nil), -5, "", "")
 	f.Add("\xff\xfe", "k\xc3", "v\xe2\x82", int64(math.MinInt64), math.NaN(), []byte{0xff}, math.MaxInt, "r\xff", "s\xed\xa0\x80")
-	f.Add(strings.Repeat("n", 300), strings.Repeat("k", 130), strings.Repeat("v", 17000), int64(1<<40), -0.0, make([]byte, 200), 1<<33, "res", "sc")
+	f.Add(strings.Repeat("n", 300), strings.Repeat("k", 130), strings.Repeat("v", 17000), int64(1<<40), math.Copysign(0, -1), make([]byte, 200), 1<<33, "res", "sc")
 	f.Fuzz(func(t *testing.T, name, key, val string, n int64, fl float64, raw []byte, dropped int, resVal, scopeName string) {
 		res := resource.NewSchemaless(attribute.String("service.name", resVal), attribute.String(key, val))
 		stub := tracetest.SpanStub{

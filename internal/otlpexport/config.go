@@ -210,15 +210,16 @@ func (s *settings) resolveEndpoint(code string, env envReader, insecure bool) er
 			s.report(fmt.Errorf("otlpexport: OTEL_EXPORTER_OTLP_INSECURE=true is ignored for %s=%q: an https:// scheme means TLS", name, raw))
 		}
 	case hasScheme && scheme == "http":
-	case hasScheme && s.protocol == "grpc":
-		// Another gRPC target form (dns:///host:port, unix:///path, …):
-		// the specification lets the gRPC client's own forms through.
-		s.target = raw
-		s.endpoint = &url.URL{Scheme: "grpc", Opaque: raw}
-		if !insecure {
-			s.tls = &tls.Config{}
+	case hasScheme && s.protocol == "grpc" && scheme == "dns":
+		// gRPC's dns:[//authority]/host:port target form: the host is
+		// resolved like any other (the authority, a DNS server, is not
+		// supported and is ignored).
+		_, hostport, _ := strings.Cut(rest, "/") // "[authority]/host:port"
+		if hostport == "" || strings.Contains(hostport, "/") {
+			return fmt.Errorf("otlpexport: %s=%q: want dns:///host:port", name, raw)
 		}
-		return nil
+		rest = hostport
+		secure = !insecure
 	case hasScheme:
 		return fmt.Errorf("otlpexport: %s=%q: scheme must be http or https", name, raw)
 	default:

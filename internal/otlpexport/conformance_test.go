@@ -289,8 +289,8 @@ func comparableHeaders(h http.Header) http.Header {
 	return out
 }
 
-// grpcTimeout parses a grpc-timeout header ("300m", "1S", …).
-func grpcTimeout(v string) (time.Duration, bool) {
+// parseGRPCTimeout parses a grpc-timeout header ("300m", "1S", …).
+func parseGRPCTimeout(v string) (time.Duration, bool) {
 	if len(v) < 2 {
 		return 0, false
 	}
@@ -435,7 +435,7 @@ func TestConformanceWithUpstream(t *testing.T) {
 		{name: "grpc/timeout against a collector that never answers", grpc: true, env: map[string]string{"OTEL_EXPORTER_OTLP_ENDPOINT": "http://{addr}", "OTEL_EXPORTER_OTLP_TIMEOUT": "300"},
 			script: func(int) reply { return reply{hang: true} }, wantErr: true,
 			check: func(t *testing.T, got []seen) {
-				d, ok := grpcTimeout(got[0].header.Get("Grpc-Timeout"))
+				d, ok := parseGRPCTimeout(got[0].header.Get("Grpc-Timeout"))
 				require.True(t, ok, "grpc-timeout %q", got[0].header.Get("Grpc-Timeout"))
 				assert.LessOrEqual(t, d, 300*time.Millisecond)
 			}},

@@ -25,7 +25,7 @@
 //     for HTTP. gRPC ignores the path. https:// means TLS and http://
 //     plaintext, whatever INSECURE says; without a scheme, TLS unless
 //     INSECURE=true (for HTTP, which requires a scheme, this is reported).
-//     Other gRPC target forms (dns:///host:port) are passed to gRPC.
+//     gRPC's dns:///host:port target form is read as host:port; other target forms are an error.
 //   - PROTOCOL: grpc (default) or http/protobuf; http/json is reported and
 //     sent as http/protobuf.
 //   - HEADERS: "k1=v1,k2=v2", values percent-encoded.
@@ -37,6 +37,16 @@
 //
 // docs/OTLP.md lists where this differs from the upstream exporters and
 // the conformance test (conformance_test.go) that checks it.
+//
+// # gRPC without grpc-go
+//
+// OTLP/gRPC is one unary call, so the exporter frames it itself (grpcwire.go)
+// over net/http's HTTP/2 client: prior-knowledge h2c for http endpoints,
+// ALPN "h2" for https (through HTTPS_PROXY, as grpc-go does; a plaintext
+// endpoint is dialled directly). The status comes from the grpc-status
+// trailer, RetryInfo from grpc-status-details-bin. Not linking grpc-go and
+// the protobuf runtime keeps them out of every service that does not use
+// them itself.
 //
 // # Failure behaviour
 //

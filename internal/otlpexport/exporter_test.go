@@ -391,7 +391,7 @@ func TestResolve(t *testing.T) {
 		{name: "grpc http scheme wins over INSECURE=false", env: map[string]string{"OTEL_EXPORTER_OTLP_ENDPOINT": "http://c:4317", "OTEL_EXPORTER_OTLP_INSECURE": "false"}, endpoint: "http://c:4317", target: "c:4317"},
 		{name: "grpc path ignored", env: map[string]string{"OTEL_EXPORTER_OTLP_ENDPOINT": "http://c:4317/some/path"}, endpoint: "http://c:4317", target: "c:4317"},
 		{name: "grpc no port: gRPC's default", o: Options{Endpoint: "https://otlp.example.com"}, endpoint: "https://otlp.example.com", target: "otlp.example.com", tls: true},
-		{name: "grpc other target form", o: Options{Endpoint: "dns:///c:4317", Insecure: true}, endpoint: "grpc:dns:///c:4317", target: "dns:///c:4317"},
+		{name: "grpc dns target form", o: Options{Endpoint: "dns:///c:4317", Insecure: true}, endpoint: "http://c:4317", target: "c:4317"},
 		{name: "bad INSECURE reported", env: map[string]string{"OTEL_EXPORTER_OTLP_INSECURE": "yes"}, endpoint: "http://localhost:4317", target: "localhost:4317", reports: 1},
 		{name: "http signal URL as is", env: map[string]string{"OTEL_EXPORTER_OTLP_PROTOCOL": "http/protobuf", "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT": "http://h:4318/custom/path"}, endpoint: "http://h:4318/custom/path"},
 		{name: "http signal URL without path is /", env: map[string]string{"OTEL_EXPORTER_OTLP_PROTOCOL": "http/protobuf", "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT": "http://h:4318"}, endpoint: "http://h:4318/"},

@@ -9,7 +9,8 @@ import (
 
 func TestStateInContext(t *testing.T) {
 	assert.Nil(t, From(context.Background()))
-	assert.Nil(t, From(nil)) //nolint:staticcheck // nil contexts must not panic
+	//lint:ignore SA1012 nil contexts must not panic
+	assert.Nil(t, From(nil))
 	assert.Equal(t, "", RequestID(context.Background()))
 	st := &State{RequestID: "r-1"}
 	ctx := With(context.Background(), st)

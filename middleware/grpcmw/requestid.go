@@ -24,16 +24,9 @@ func validRequestID(s string) bool {
 	return true
 }
 
-// newRequestID returns 32 random lowercase hex digits. Request ids need to be
-// unique, not secret, so the runtime's fast per-thread generator suffices.
-func newRequestID() string {
-	var b [32]byte
-	fillRequestID(&b)
-	return string(b[:])
-}
-
 // fillRequestID writes a new request id (32 random lowercase hex digits)
-// into b.
+// into b. Request ids need to be unique, not secret, so the runtime's fast
+// per-thread generator suffices.
 func fillRequestID(b *[32]byte) {
 	const hex = "0123456789abcdef"
 	a, c := rand.Uint64(), rand.Uint64()

@@ -298,7 +298,7 @@ func checkPanicSpan(t *testing.T, spans tracetest.SpanStubs, method string) {
 	assert.Equal(t, "exception", ev.Name)
 	ea := map[attribute.Key]string{}
 	for _, kv := range ev.Attributes {
-		ea[kv.Key] = kv.Value.Emit()
+		ea[kv.Key] = kv.Value.String()
 	}
 	assert.Equal(t, "panic", ea["exception.type"])
 	assert.Equal(t, "boom: panic", ea["exception.message"])

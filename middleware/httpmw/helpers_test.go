@@ -80,7 +80,7 @@ func attr(s tracetest.SpanStub, key string) (attribute.Value, bool) {
 
 func attrString(s tracetest.SpanStub, key string) string {
 	v, _ := attr(s, key)
-	return v.Emit()
+	return v.String()
 }
 
 // accessLines returns the decoded access log lines.

@@ -50,6 +50,11 @@ const (
 
 	keyK8sNamespace = "k8s.namespace.name"
 	keyK8sPodName   = "k8s.pod.name"
+
+	keyHostID      = "host.id"
+	keyHostImageID = "host.image.id"
+	keyHostType    = "host.type"
+	keyHostName    = "host.name"
 )
 
 // builder collects attributes in insertion order; a later add of the same

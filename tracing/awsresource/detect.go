@@ -118,7 +118,7 @@ func Detect(ctx context.Context, opts Options) (*resource.Resource, error) {
 	if err := d.detectPlatform(ctx, &b); err != nil {
 		errs = append(errs, err)
 	}
-	if b.get(keyCloudProvider).Type() != attribute.INVALID && b.get(keyCloudRegion).Type() == attribute.INVALID {
+	if b.get(keyCloudProvider).Type() != attribute.EMPTY && b.get(keyCloudRegion).Type() == attribute.EMPTY {
 		if r := firstNonEmpty(getenv("AWS_REGION"), getenv("AWS_DEFAULT_REGION")); r != "" {
 			b.add(attribute.String(keyCloudRegion, r))
 		}
@@ -136,9 +136,9 @@ func Detect(ctx context.Context, opts Options) (*resource.Resource, error) {
 	if opts.Environment != "" {
 		b.add(attribute.String(keyDeploymentEnvName, opts.Environment))
 		b.add(attribute.String(keyDeploymentEnv, opts.Environment))
-	} else if v := b.get(keyDeploymentEnvName); v.Type() == attribute.STRING && b.get(keyDeploymentEnv).Type() == attribute.INVALID {
+	} else if v := b.get(keyDeploymentEnvName); v.Type() == attribute.STRING && b.get(keyDeploymentEnv).Type() == attribute.EMPTY {
 		b.add(attribute.String(keyDeploymentEnv, v.AsString()))
-	} else if v := b.get(keyDeploymentEnv); v.Type() == attribute.STRING && b.get(keyDeploymentEnvName).Type() == attribute.INVALID {
+	} else if v := b.get(keyDeploymentEnv); v.Type() == attribute.STRING && b.get(keyDeploymentEnvName).Type() == attribute.EMPTY {
 		b.add(attribute.String(keyDeploymentEnvName, v.AsString()))
 	}
 	return resource.NewWithAttributes(schemaURL, b.kvs...), errors.Join(errs...)

@@ -119,6 +119,7 @@ func TestDetectECS(t *testing.T) {
 			res, err := Detect(context.Background(), Options{
 				ServiceName: "checkout",
 				Getenv:      env(map[string]string{"ECS_CONTAINER_METADATA_URI_V4": uri}),
+				Timeout:     10 * time.Second, // the 300 ms default is for production, not a loaded CI machine
 			})
 			require.NoError(t, err)
 			got := attrs(res)
@@ -172,8 +173,7 @@ func TestDetectECSFailures(t *testing.T) {
 func TestDetectECSPartial(t *testing.T) {
 	// Task endpoint fails, container endpoint works: container fields and
 	// region/account from the container ARN are kept.
-	var uri string
-	uri = ecsServer(t, "", "", func(w http.ResponseWriter, r *http.Request) {
+	uri := ecsServer(t, "", "", func(w http.ResponseWriter, r *http.Request) {
 		if strings.HasSuffix(r.URL.Path, "/task") {
 			http.Error(w, "nope", http.StatusNotFound)
 			return
@@ -181,7 +181,7 @@ func TestDetectECSPartial(t *testing.T) {
 		b, _ := os.ReadFile("testdata/fargate-container.json")
 		_, _ = w.Write(b)
 	})
-	res, err := Detect(context.Background(), Options{ECSMetadataURI: uri})
+	res, err := Detect(context.Background(), Options{ECSMetadataURI: uri, Timeout: 10 * time.Second})
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "task metadata")
 	got := attrs(res)
@@ -287,6 +287,7 @@ func TestServiceAndUserAttributes(t *testing.T) {
 		ServiceVersion: "1.2.3",
 		Environment:    "prod",
 		ECSMetadataURI: uri,
+		Timeout:        10 * time.Second,
 		Attributes: map[string]string{
 			"service.name":           "ignored-explicit-wins",
 			"team":                   "payments",

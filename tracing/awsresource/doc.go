@@ -42,7 +42,14 @@
 //     from the hostname; cloud.platform=aws_eks only with evidence of AWS (a
 //     region variable, an answering IMDS, or Platform "eks"). The contrib EKS
 //     detector is not used: it needs the Kubernetes client libraries.
-//   - EC2: the contrib EC2 detector over a context-bound IMDS (v2) client.
+//   - EC2: a small IMDSv2 client (a session token from PUT /latest/api/token,
+//     then GETs carrying it; the IMDSv1 fallback the AWS SDKs make when the
+//     token endpoint answers 403, 404 or 405) reads the instance identity
+//     document and hostname: cloud.region, cloud.availability_zone,
+//     cloud.account.id, host.id, host.image.id, host.type and host.name. One
+//     attempt per request, bound to ctx; an unreachable IMDS only means "not
+//     EC2", while an IMDS that answers with an error is reported. No AWS SDK
+//     is linked.
 //
 // # Precedence
 //

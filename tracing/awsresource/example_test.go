@@ -29,7 +29,7 @@ func ExampleDetect() {
 	}
 	for _, k := range []string{"service.name", "deployment.environment.name", "cloud.platform", "cloud.region", "faas.name", "faas.version"} {
 		v, _ := res.Set().Value(attribute.Key(k))
-		fmt.Printf("%s=%s\n", k, v.Emit())
+		fmt.Printf("%s=%s\n", k, v.String())
 	}
 	// Output:
 	// service.name=images
@@ -67,7 +67,7 @@ func ExampleDetect_ecs() {
 	}
 	for _, k := range []string{"aws.ecs.cluster.arn", "aws.ecs.launchtype", "container.image.tag"} {
 		v, _ := res.Set().Value(attribute.Key(k))
-		fmt.Printf("%s=%s\n", k, v.Emit())
+		fmt.Printf("%s=%s\n", k, v.String())
 	}
 	fmt.Println(awsresource.Origin(res), awsresource.LogGroupNames(res))
 	// Output:

@@ -109,7 +109,7 @@ func matchAttr(a attrPattern, kvs []attribute.KeyValue) bool {
 		if v.Type() == attribute.STRING {
 			return wildcardMatch(a.pattern, v.AsString())
 		}
-		return wildcardMatch(a.pattern, v.Emit()) // rare: non-string attribute rules
+		return wildcardMatch(a.pattern, v.String()) // rare: non-string attribute rules
 	}
 	return false
 }

@@ -39,14 +39,6 @@ func (b *batcher) init(enc *Encoder, out *sender, st *counters, rep *report.Repo
 	}
 }
 
-// send encodes and writes spans.
-func (b *batcher) send(spans []sdktrace.ReadOnlySpan) {
-	for _, s := range spans {
-		b.add(s)
-	}
-	b.flush()
-}
-
 // add encodes the span's datagram, preceded by its service segment for
 // LOCAL_ROOT client/producer spans (see [Encoder.AppendLocalRootSegment]),
 // writing the batch first when it is full.

@@ -47,7 +47,6 @@ func (e *Encoder) appendCause(dst []byte, s sdktrace.ReadOnlySpan, st *sdktrace.
 			return dst
 		}
 		dst = e.appendException(dst, 0, statusType, st.Description, "", remote)
-		n++
 	}
 	return append(dst, ']', '}')
 }

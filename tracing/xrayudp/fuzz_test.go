@@ -2,6 +2,7 @@ package xrayudp
 
 import (
 	"encoding/json"
+	"math"
 	"strings"
 	"testing"
 
@@ -18,7 +19,7 @@ import (
 // requires one valid datagram that aws-xray-sdk-go can decode.
 func FuzzAppendSegment(f *testing.F) {
 	f.Add("GET /a?b<c>", "tenant.id", "t1", "https://x/y", uint8(1), int64(200), 1.5, goStack, false)
-	f.Add("\xff\xfe", "\x00key\u2028", "\xc3(\x1b", "http://[::1", uint8(2), int64(429), -0.0, "garbage\n\t:\n", true)
+	f.Add("\xff\xfe", "\x00key\u2028", "\xc3(\x1b", "http://[::1", uint8(2), int64(429), math.Copysign(0, -1), "garbage\n\t:\n", true)
 	f.Add(strings.Repeat("é", 300), strings.Repeat("k", 400), strings.Repeat("\x01", 1<<20), strings.Repeat("/", 1<<16), uint8(3), int64(-1), 1e308, bigStack(100), true)
 	f.Add("", "", "", "", uint8(4), int64(14), 0.0, "", false)
 	f.Add("x", "otel.resource.service.name", "dup", "", uint8(5), int64(8), 2.0, "", false)

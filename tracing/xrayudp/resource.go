@@ -31,7 +31,7 @@ func resString(r *resource.Resource, key attribute.Key) string {
 	if v.Type() == attribute.STRING {
 		return v.AsString()
 	}
-	return v.Emit()
+	return v.String()
 }
 
 func resStrings(r *resource.Resource, key attribute.Key) []string {

@@ -23,7 +23,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime"
 	"strings"
 	"sync"
 	"testing"
@@ -94,12 +93,8 @@ func Build(t testing.TB, dir string) string {
 		}
 		outDir, cache = builds.dir, true
 	}
-	goBin, err := exec.LookPath("go")
-	if err != nil {
-		goBin = filepath.Join(runtime.GOROOT(), "bin", "go")
-	}
 	out := filepath.Join(outDir, fmt.Sprintf("bin%d", len(builds.bins)))
-	cmd := exec.Command(goBin, "build", "-o", out, ".")
+	cmd := exec.Command("go", "build", "-o", out, ".") // fails clearly without a go command
 	cmd.Dir = dir
 	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
 	if b, err := cmd.CombinedOutput(); err != nil {
