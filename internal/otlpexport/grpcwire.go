@@ -89,7 +89,10 @@ func newGRPC(s *settings) (*grpcTransport, error) {
 		DialContext:         (&net.Dialer{Timeout: 5 * time.Second, KeepAlive: 30 * time.Second}).DialContext,
 		MaxIdleConnsPerHost: 1,
 		IdleConnTimeout:     5 * time.Minute,
-		Protocols:           protos,
+		// gRPC compresses messages itself (grpc-encoding); an HTTP-level
+		// Accept-Encoding is not part of the protocol and grpc-go sends none.
+		DisableCompression: true,
+		Protocols:          protos,
 	}
 	if u.Scheme == "https" {
 		protos.SetHTTP2(true) // ALPN must select h2: gRPC has no HTTP/1 form

@@ -102,7 +102,7 @@ func TestGRPCCompressedResponse(t *testing.T) {
 			RejectedSpans: int64(n), ErrorMessage: strings.Repeat("too old ", 100)}}, nil
 	}}
 	addr := serveGRPC(t, c)
-	e := newExporter(t, Options{Endpoint: addr, Getenv: env(map[string]string{"OTEL_EXPORTER_OTLP_COMPRESSION": "gzip"})})
+	e := newExporter(t, Options{Endpoint: "http://" + addr, Getenv: env(map[string]string{"OTEL_EXPORTER_OTLP_COMPRESSION": "gzip"})})
 	err := e.ExportSpans(context.Background(), spans(t, 4))
 	var ps *PartialSuccess
 	require.ErrorAs(t, err, &ps)
@@ -117,7 +117,7 @@ func TestGRPCStatusMessage(t *testing.T) {
 		return nil, status.Error(codes.PermissionDenied, "tenant 50% over quota: ünïcode")
 	}}
 	addr := serveGRPC(t, c)
-	e := newExporter(t, Options{Endpoint: addr})
+	e := newExporter(t, Options{Endpoint: "http://" + addr})
 	err := e.ExportSpans(context.Background(), spans(t, 1))
 	require.Error(t, err)
 	assert.Equal(t, "otlpexport: collector answered gRPC status PermissionDenied: tenant 50% over quota: ünïcode", err.Error())
