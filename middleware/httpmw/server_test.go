@@ -21,6 +21,7 @@ import (
 
 	"github.com/o11y-go/o11y"
 	"github.com/o11y-go/o11y/internal/reqstate"
+	"github.com/o11y-go/o11y/metrics"
 	"github.com/o11y-go/o11y/middleware/httpmw"
 	"github.com/o11y-go/o11y/middleware/httpmw/chiroute"
 )
@@ -280,6 +281,7 @@ func TestRequestID(t *testing.T) {
 		keep     bool
 	}{
 		{"valid", "abc-123_X.y:z", true},
+		{"gRPC-style id", "svc@host/YWJj+ZA==", true},
 		{"max length", strings.Repeat("a", 128), true},
 		{"too long", strings.Repeat("a", 129), false},
 		{"bad chars", `x"},"level":"ERROR`, false},
@@ -317,6 +319,70 @@ func TestCustomRequestIDHeaderAndAccessLogOff(t *testing.T) {
 	assert.Empty(t, resp.Header.Get("X-Request-Id"))
 	assert.Empty(t, accessLines(rec))
 	assert.Len(t, rec.Spans(), 1)
+}
+
+// TestAccessLevels: the access line's level follows the outcome (the same
+// policy as grpcmw): the configured level on success, Warn for client
+// errors, Error for faults; Config.Logs.AccessLog (O11Y_ACCESS_LOG) sets the
+// base level or turns the line off.
+func TestAccessLevels(t *testing.T) {
+	h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		code, _ := strconv.Atoi(strings.TrimPrefix(r.URL.Path, "/"))
+		w.WriteHeader(code)
+	})
+	for _, tc := range []struct {
+		cfg  string
+		want map[int]string // status → level; missing: no line
+	}{
+		{"", map[int]string{200: "INFO", 404: "WARN", 429: "WARN", 500: "ERROR"}},
+		{"warn", map[int]string{200: "WARN", 404: "WARN", 500: "ERROR"}},
+		{"off", map[int]string{}},
+	} {
+		t.Run("O11Y_ACCESS_LOG="+tc.cfg, func(t *testing.T) {
+			sdk, rec := newSDK(t, func(c *o11y.Config) { c.Logs.AccessLog = tc.cfg })
+			mw := httpmw.New(sdk)(h)
+			for _, code := range []int{200, 404, 429, 500} {
+				mw.ServeHTTP(httptest.NewRecorder(), httptest.NewRequest("GET", "/"+strconv.Itoa(code), nil))
+			}
+			got := map[int]string{}
+			for _, l := range accessLines(rec) {
+				got[int(l["status"].(float64))] = l["level"].(string)
+			}
+			for code, level := range tc.want {
+				assert.Equal(t, level, got[code], "status %d", code)
+			}
+			if len(tc.want) == 0 {
+				assert.Empty(t, got)
+			}
+		})
+	}
+}
+
+// TestOperationCap: past the metrics recorder's operation cap, span names
+// fold into "other" exactly as the metrics Operation dimension does.
+func TestOperationCap(t *testing.T) {
+	sdk, rec := newSDK(t)
+	mw := httpmw.New(sdk, httpmw.WithRoute(func(r *http.Request) string { return r.URL.Path }))(http.NotFoundHandler())
+	const n = metrics.DefaultMaxOperations + 5
+	for i := 0; i < n; i++ {
+		mw.ServeHTTP(httptest.NewRecorder(), httptest.NewRequest("GET", "/r"+strconv.Itoa(i), nil))
+	}
+	spans := map[string]int{}
+	for _, s := range rec.Spans() {
+		spans[s.Name]++
+	}
+	assert.Equal(t, 1, spans["GET /r0"])
+	assert.Equal(t, 5, spans[metrics.OtherOperation], "span names past the cap")
+	rec.FlushMetrics()
+	ops := map[string]float64{}
+	for _, d := range rec.EMF() {
+		c, _ := metricSum(d["Latency"])
+		ops[d["Operation"].(string)] += c
+	}
+	assert.Len(t, ops, metrics.DefaultMaxOperations+1)
+	for name, c := range spans {
+		assert.Equal(t, float64(c), ops[name], "metrics Operation %q matches the span names", name)
+	}
 }
 
 const (
