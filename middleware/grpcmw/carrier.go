@@ -12,7 +12,6 @@ import (
 // HTTP spelling ("X-Amzn-Trace-Id"), so the carriers lowercase keys.
 const (
 	traceHeaderKey   = "x-amzn-trace-id"
-	requestIDKey     = "x-request-id"
 	authorityKey     = ":authority"
 	maxInjectedPairs = 8
 )
@@ -112,18 +111,4 @@ func firstIncoming(ctx context.Context, key string) string {
 		return ""
 	}
 	return v[0]
-}
-
-// samplingRequested reports whether an X-Amzn-Trace-Id value carries
-// "Sampled=?": the caller asks us to decide and to return the decision in
-// the response metadata.
-func samplingRequested(h string) bool {
-	for h != "" {
-		var field string
-		field, h, _ = strings.Cut(h, ";")
-		if strings.TrimSpace(field) == "Sampled=?" {
-			return true
-		}
-	}
-	return false
 }

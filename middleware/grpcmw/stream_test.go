@@ -104,7 +104,7 @@ func TestStreamingKinds(t *testing.T) {
 			} else {
 				require.Equal(t, tc.want.code, status.Code(err))
 			}
-			spans := waitSpans(t, e.rec, 2)
+			spans := waitSpans(t, e, 2)
 			srv, cli := spanOfKind(t, spans, trace.SpanKindServer), spanOfKind(t, spans, trace.SpanKindClient)
 			assert.Equal(t, tc.method, srv.Name)
 			sa, ca := attrs(srv), attrs(cli)
@@ -171,7 +171,7 @@ func TestCancellationEndsSpans(t *testing.T) {
 			err := run(ctx)
 			<-done
 			require.Equal(t, codes.Canceled, status.Code(err))
-			spans := waitSpans(t, e.rec, 2)
+			spans := waitSpans(t, e, 2)
 			for _, s := range spans {
 				assert.Equal(t, int64(codes.Canceled), attrs(s)["rpc.grpc.status_code"].AsInt64(), s.SpanKind.String()+" "+s.Name)
 			}
@@ -191,7 +191,7 @@ func TestDeadlineEndsSpans(t *testing.T) {
 		defer cancel()
 		_, err := e.client.UnaryCall(ctx, &testpb.SimpleRequest{Payload: block})
 		require.Equal(t, codes.DeadlineExceeded, status.Code(err))
-		for _, s := range waitSpans(t, e.rec, 2) {
+		for _, s := range waitSpans(t, e, 2) {
 			assert.Equal(t, int64(codes.DeadlineExceeded), attrs(s)["rpc.grpc.status_code"].AsInt64(), s.SpanKind.String())
 			assert.Equal(t, "Error", s.Status.Code.String(), s.SpanKind.String())
 		}
@@ -205,7 +205,7 @@ func TestDeadlineEndsSpans(t *testing.T) {
 		require.NoError(t, s.Send(&testpb.StreamingOutputCallRequest{Payload: block}))
 		_, err = s.Recv()
 		require.Equal(t, codes.DeadlineExceeded, status.Code(err))
-		for _, sp := range waitSpans(t, e.rec, 2) {
+		for _, sp := range waitSpans(t, e, 2) {
 			assert.Equal(t, int64(codes.DeadlineExceeded), attrs(sp)["rpc.grpc.status_code"].AsInt64(), sp.SpanKind.String())
 		}
 	})
@@ -221,7 +221,7 @@ func TestServerStopEndsSpans(t *testing.T) {
 	_, err = s.Recv()
 	require.NoError(t, err)
 	require.NoError(t, e.conn.Close()) // client goes away mid-stream
-	spans := waitSpans(t, e.rec, 2)
+	spans := waitSpans(t, e, 2)
 	srv := spanOfKind(t, spans, trace.SpanKindServer)
 	assert.Equal(t, bidiStream, srv.Name)
 	assert.NotEqual(t, int64(codes.OK), attrs(srv)["rpc.grpc.status_code"].AsInt64())

@@ -25,7 +25,7 @@ func TestMetricsAndAccessLog(t *testing.T) {
 	require.Equal(t, codes.Unavailable, status.Code(err))
 	_, err = e.health.Check(ctx, &healthpb.HealthCheckRequest{})
 	require.NoError(t, err)
-	waitSpans(t, e.rec, 6) // 3 server + 3 client: the health check has none
+	waitSpans(t, e, 6) // 3 server + 3 client: the health check has none
 
 	var access []map[string]any
 	for _, l := range e.rec.Logs() {
