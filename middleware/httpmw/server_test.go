@@ -462,10 +462,32 @@ func TestSampledZeroStillCounted(t *testing.T) {
 	assert.Equal(t, inTrace, accessLines(rec)[0]["xray_trace_id"])
 }
 
+// finished wraps h so that done receives a value after h (the middleware,
+// whose deferred finish ends the span) has returned: the sync point for
+// handlers the client sees finish before the server does (streams, hijacked
+// connections).
+func finished(h http.Handler) (http.Handler, <-chan struct{}) {
+	done := make(chan struct{}, 16)
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		defer func() { done <- struct{}{} }()
+		h.ServeHTTP(w, r)
+	}), done
+}
+
+// waitDone waits for one value; the timeout only turns a hang into a failure.
+func waitDone(t *testing.T, done <-chan struct{}) {
+	t.Helper()
+	select {
+	case <-done:
+	case <-time.After(10 * time.Second):
+		t.Fatal("the handler never returned")
+	}
+}
+
 func TestSSEStreaming(t *testing.T) {
 	sdk, rec := newSDK(t)
 	next := make(chan struct{})
-	srv := serve(t, httpmw.New(sdk)(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	h, done := finished(httpmw.New(sdk)(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/event-stream")
 		f, ok := w.(http.Flusher)
 		if !assert.True(t, ok) {
@@ -476,11 +498,12 @@ func TestSSEStreaming(t *testing.T) {
 			f.Flush()
 			select {
 			case <-next:
-			case <-time.After(5 * time.Second):
+			case <-r.Context().Done():
 				return
 			}
 		}
 	})))
+	srv := serve(t, h)
 	resp, err := http.Get(srv.URL + "/events")
 	require.NoError(t, err)
 	defer resp.Body.Close()
@@ -492,13 +515,14 @@ func TestSSEStreaming(t *testing.T) {
 		_, _ = br.ReadString('\n')
 		next <- struct{}{}
 	}
-	require.Eventually(t, func() bool { return len(rec.Spans()) == 1 }, 5*time.Second, 10*time.Millisecond)
+	waitDone(t, done)
+	require.Len(t, rec.Spans(), 1)
 	assert.Equal(t, "200", attrString(rec.Spans()[0], "http.response.status_code"))
 }
 
 func TestHijackAndResponseController(t *testing.T) {
 	sdk, rec := newSDK(t)
-	srv := serve(t, httpmw.New(sdk)(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	h, done := finished(httpmw.New(sdk)(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		rc := http.NewResponseController(w)
 		assert.NoError(t, rc.SetWriteDeadline(time.Now().Add(5*time.Second)), "Unwrap reaches the server's writer")
 		conn, brw, err := rc.Hijack()
@@ -512,6 +536,7 @@ func TestHijackAndResponseController(t *testing.T) {
 		_, _ = brw.WriteString("echo:" + line)
 		_ = brw.Flush()
 	})))
+	srv := serve(t, h)
 	req, _ := http.NewRequest("GET", srv.URL+"/ws", nil)
 	req.Header.Set("Connection", "Upgrade")
 	req.Header.Set("Upgrade", "echo")
@@ -528,7 +553,8 @@ func TestHijackAndResponseController(t *testing.T) {
 	got, _ := bufio.NewReader(rw).ReadString('\n')
 	assert.Equal(t, "echo:hello\n", got)
 	_ = rw.Close()
-	require.Eventually(t, func() bool { return len(rec.Spans()) == 1 }, 5*time.Second, 10*time.Millisecond)
+	waitDone(t, done)
+	require.Len(t, rec.Spans(), 1)
 	assert.Equal(t, "101", attrString(rec.Spans()[0], "http.response.status_code"))
 }
 
