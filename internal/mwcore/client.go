@@ -55,5 +55,4 @@ func forwardedIP(v string) string {
 		return ""
 	}
 	return v
-	return ""
 }
