@@ -153,11 +153,9 @@ type rpcState struct {
 	// op is the operation (span name = metrics Operation), once known: at
 	// TagRPC for a method seen before, else at the end (a name off the wire
 	// is admitted only once the server has answered it).
-	op       *mwcore.Op
-	spanName string
-	req      reqstate.State  // server only; the context answers reqstate.Key with it
-	hasReq   bool            // server RPC: req is set
-	carrier  incomingCarrier // server only; keeps the raw x-amzn-trace-id after TagRPC
+	op   *mwcore.Op
+	req  reqstate.State // server only; the context answers reqstate.Key with it
+	xray string         // server only: the raw incoming x-amzn-trace-id
 	// Server only, from the incoming headers, for the access log.
 	userAgent string
 	clientIP  string
@@ -165,18 +163,21 @@ type rpcState struct {
 	received  atomic.Int64
 	bytesIn   atomic.Int64
 	bytesOut  atomic.Int64
-	ended     atomic.Bool
-	begun     atomic.Bool // stats.Begin seen
-	unknown   bool        // server: no such service or method
-	start     time.Time   // server: TagRPC time, for RPCs gRPC never begins
-	// panicked is set by the recovery interceptors, which already put the
-	// panic message into the span status.
-	panicked atomic.Bool
+	startNs   int64 // server: TagRPC time (Unix ns), for RPCs gRPC never begins
 
 	// Server only, from InHeader; set on the span at the end, in one call.
 	peerHost  string
-	peerPort  int
 	authority string
+	peerPort  int32
+
+	ended atomic.Bool
+	begun atomic.Bool // stats.Begin seen
+	// panicked is set by the recovery interceptors, which already put the
+	// panic message into the span status.
+	panicked  atomic.Bool
+	hasReq    bool // server RPC: req is set
+	opAtStart bool // op was known at TagRPC and named the span
+	unknown   bool // server: no such service or method
 
 	// Backing bytes for strings this RPC creates: the generated request id,
 	// url.full and the x-amzn-trace-id response value. rpcState is never
@@ -293,22 +294,22 @@ func (h *handler) tagServer(ctx context.Context, full string) context.Context {
 	if h.skip != nil && h.skip(full) {
 		return ctx
 	}
-	st := &rpcState{h: h, fullMethod: full, start: time.Now()}
+	st := &rpcState{h: h, fullMethod: full, startNs: time.Now().UnixNano()}
 	rid := firstIncoming(ctx, h.reqIDKey)
 	if !mwcore.ValidRequestID(rid) {
 		rid = bytesToString(mwcore.AppendRequestID(st.idBuf[:0]))
 	}
-	st.spanName = full
+	name := full
 	if st.op = h.ops.Lookup(full); st.op != nil {
-		st.spanName = st.op.Name
+		name, st.opAtStart = st.op.Name, true
 	}
 	st.req.RequestID = rid
-	st.req.Operation = st.spanName
+	st.req.Operation = name
 	st.req.DebugLogs = h.logs.SampleDebug()
 
-	st.carrier = incomingCarrier{ctx: ctx, xray: firstIncoming(ctx, traceHeaderKey)}
-	ctx = h.propagator.Extract(ctx, &st.carrier)
-	st.carrier.ctx = nil // drop the reference to the pre-RPC context
+	st.xray = firstIncoming(ctx, traceHeaderKey)
+	st.ctx.Context = ctx // the carrier reads the incoming metadata from it
+	ctx = h.propagator.Extract(ctx, (*stateCarrier)(st))
 
 	service, method := splitMethod(full)
 	// Start attributes are what the sampler sees (X-Ray rules match on
@@ -328,7 +329,7 @@ func (h *handler) tagServer(ctx context.Context, full string) context.Context {
 		b.start[5] = keyServerAddress.String(host)
 		opts = b.opts6[:]
 	}
-	ctx, st.span = h.tracer.Start(ctx, st.spanName, opts...)
+	ctx, st.span = h.tracer.Start(ctx, name, opts...)
 	b.start = [6]attribute.KeyValue{} // drop references to this RPC's strings
 	spanBufs.Put(b)
 	st.hasReq = true
@@ -432,7 +433,8 @@ func (h *handler) HandleRPC(ctx context.Context, s stats.RPCStats) {
 		}
 		// Recorded here, set on the span at the end in one call.
 		st.userAgent = firstValue(e.Header, "user-agent")
-		st.peerHost, st.peerPort = peerOf(ctx, e.RemoteAddr)
+		host, port := peerOf(ctx, e.RemoteAddr)
+		st.peerHost, st.peerPort = host, int32(port)
 		st.clientIP, _ = mwcore.ClientAddress(firstValue(e.Header, "x-forwarded-for"), st.peerHost)
 	case *stats.OutHeader:
 		if h.client && e.Authority != "" && st.span.IsRecording() {
@@ -454,7 +456,7 @@ func (h *handler) HandleRPC(ctx context.Context, s stats.RPCStats) {
 			// The name came off the wire: keep it out of span names and
 			// metric dimensions (a scanner would create a series per probe).
 			st.unknown = true
-			h.end(ctx, st, &stats.End{BeginTime: st.start, EndTime: time.Now(), Error: errUnknownMethod})
+			h.end(ctx, st, &stats.End{BeginTime: time.Unix(0, st.startNs), EndTime: time.Now(), Error: errUnknownMethod})
 		}
 	case *stats.End:
 		h.end(ctx, st, e)
@@ -487,14 +489,15 @@ func (h *handler) end(ctx context.Context, st *rpcState, e *stats.End) {
 	flags := mwcore.GRPCFlags(uint32(code))
 	route := st.fullMethod
 	if !h.client {
+		rename := !st.opAtStart // the span still has the wire name
 		if st.unknown {
-			route, st.op = unknownOperation, nil
+			route, st.op, rename = unknownOperation, nil, true
 		}
 		if st.op == nil {
 			st.op = h.ops.Get(route)
 		}
 		st.req.Operation = st.op.Name
-		if st.op.Name != st.spanName {
+		if rename && st.op.Name != st.fullMethod {
 			st.span.SetName(st.op.Name)
 		}
 	}
@@ -554,7 +557,7 @@ func (st *rpcState) endAttributes(a []attribute.KeyValue, code codes.Code) []att
 	if st.peerHost != "" {
 		a = append(a, keyPeerAddress.String(st.peerHost))
 		if st.peerPort > 0 {
-			a = append(a, keyPeerPort.Int(st.peerPort))
+			a = append(a, keyPeerPort.Int(int(st.peerPort)))
 		}
 	}
 	if st.clientIP != "" {

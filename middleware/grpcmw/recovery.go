@@ -153,7 +153,7 @@ func responseMD(ctx context.Context) (metadata.MD, bool) {
 	// The values live in st (never reused); grpc.SetHeader copies the map.
 	st.respVals[0] = st.req.RequestID
 	md := metadata.MD{st.h.reqIDKey: st.respVals[0:1:1]}
-	if buf := mwcore.AppendTraceHeader(st.respBuf[:0], ctx, st.span.SpanContext(), st.carrier.xray); len(buf) > 0 {
+	if buf := mwcore.AppendTraceHeader(st.respBuf[:0], ctx, st.span.SpanContext(), st.xray); len(buf) > 0 {
 		st.respVals[1] = bytesToString(buf)
 		md[traceHeaderKey] = st.respVals[1:2:2]
 	}
