@@ -232,3 +232,27 @@ func TestRequestIDForwarded(t *testing.T) {
 	assert.Empty(t, got, "no request being served, nothing forwarded")
 	waitSpans(t, e, 3)
 }
+
+// TestRequestIDHeaderOption: one WithRequestIDHeader for both sides, as in
+// httpmw: the server reads and returns the id under it, the client forwards
+// it under it.
+func TestRequestIDHeaderOption(t *testing.T) {
+	var got metadata.MD
+	capture := func(ctx context.Context, req any, _ *grpc.UnaryServerInfo, next grpc.UnaryHandler) (any, error) {
+		got, _ = metadata.FromIncomingContext(ctx)
+		assert.Equal(t, "corr-1", reqstate.RequestID(ctx))
+		return next(ctx, req)
+	}
+	opt := grpcmw.WithRequestIDHeader("X-Correlation-Id")
+	e := newEnv(t, envOpts{server: []grpcmw.Option{opt}, client: []grpcmw.ClientOption{opt},
+		unaryServer: []grpc.UnaryServerInterceptor{capture}})
+	var header metadata.MD
+	served := reqstate.With(ctxTimeout(t), &reqstate.State{RequestID: "corr-1"})
+	_, err := e.client.UnaryCall(served, &testpb.SimpleRequest{}, grpc.Header(&header))
+	require.NoError(t, err)
+	assert.Equal(t, []string{"corr-1"}, got.Get("x-correlation-id"))
+	assert.Empty(t, got.Get("x-request-id"))
+	assert.Equal(t, []string{"corr-1"}, header.Get("x-correlation-id"))
+	assert.Empty(t, header.Get("x-request-id"))
+	waitSpans(t, e, 2)
+}
