@@ -192,14 +192,21 @@ func newEnv(t testing.TB, o envOpts) *env {
 		lis = bl
 		dial = grpc.WithContextDialer(func(ctx context.Context, _ string) (net.Conn, error) { return bl.DialContext(ctx) })
 	}
-	srvTrack, cliTrack := newTracker(), newTracker()
-	// WaitForHandlers: Stop returns once every handler (and so every stats
-	// End) has run.
-	sopts := []grpc.ServerOption{grpc.WaitForHandlers(true)}
+	// Tests get the sync points; benchmarks measure gRPC and grpcmw alone.
+	var srvTrack, cliTrack *rpcTracker
+	var sopts []grpc.ServerOption
+	if _, bench := t.(*testing.B); !bench {
+		srvTrack, cliTrack = newTracker(), newTracker()
+		// WaitForHandlers: Stop returns once every handler (and so every
+		// stats End) has run.
+		sopts = append(sopts, grpc.WaitForHandlers(true))
+	}
 	if !o.bareServer {
 		sopts = append(sopts, grpcmw.ServerOptions(sdk, o.server...)...)
 	}
-	sopts = append(sopts, grpc.StatsHandler(srvTrack))
+	if srvTrack != nil {
+		sopts = append(sopts, grpc.StatsHandler(srvTrack))
+	}
 	if len(o.unaryServer) > 0 {
 		sopts = append(sopts, grpc.ChainUnaryInterceptor(o.unaryServer...))
 	}
@@ -216,7 +223,9 @@ func newEnv(t testing.TB, o envOpts) *env {
 	if !o.noClientMW {
 		dopts = append(dopts, grpc.WithStatsHandler(grpcmw.NewClientHandler(sdk, o.client...)))
 	}
-	dopts = append(dopts, grpc.WithStatsHandler(cliTrack))
+	if cliTrack != nil {
+		dopts = append(dopts, grpc.WithStatsHandler(cliTrack))
+	}
 	conn, err := grpc.NewClient(target, dopts...)
 	require.NoError(t, err)
 	t.Cleanup(func() {
