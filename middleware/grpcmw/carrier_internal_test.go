@@ -9,6 +9,7 @@ import (
 	"go.opentelemetry.io/otel/trace"
 	"google.golang.org/grpc/metadata"
 
+	"github.com/o11y-go/o11y/internal/mwcore"
 	"github.com/o11y-go/o11y/tracing"
 )
 
@@ -60,4 +61,8 @@ func TestSplitMethod(t *testing.T) {
 		s, m := splitMethod(in)
 		assert.Equal(t, want, [2]string{s, m}, in)
 	}
+}
+
+func TestDefaultsAreTheCore(t *testing.T) {
+	assert.Equal(t, mwcore.RequestIDKey, DefaultRequestIDHeader)
 }

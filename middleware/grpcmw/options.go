@@ -92,7 +92,7 @@ var DefaultSkip = MethodPrefix("/grpc.health.v1.Health/", "/grpc.reflection.")
 
 // DefaultRequestIDHeader is the metadata key the request id is read from,
 // returned in and forwarded in unless [WithRequestIDHeader] says otherwise.
-const DefaultRequestIDHeader = mwcore.RequestIDKey
+const DefaultRequestIDHeader = "x-request-id"
 
 // Option configures the server: [ServerOptions] and [NewServerHandler]
 // (the recovery interceptors follow the handler's options). Options that

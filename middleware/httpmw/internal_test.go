@@ -5,6 +5,8 @@ import (
 	"testing"
 
 	"github.com/stretchr/testify/assert"
+
+	"github.com/o11y-go/o11y/internal/mwcore"
 )
 
 func TestPatternRoute(t *testing.T) {
@@ -80,4 +82,8 @@ func FuzzUntrustedHeaders(f *testing.F) {
 		_ = hostOnly(s)
 		_ = PatternRoute(&http.Request{Pattern: s})
 	})
+}
+
+func TestDefaultsAreTheCore(t *testing.T) {
+	assert.Equal(t, mwcore.RequestIDHeader, DefaultRequestIDHeader)
 }

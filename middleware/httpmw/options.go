@@ -53,7 +53,7 @@ type clientConfig struct {
 
 // DefaultRequestIDHeader is the header the request id is read from,
 // returned in and forwarded in unless [WithRequestIDHeader] says otherwise.
-const DefaultRequestIDHeader = mwcore.RequestIDHeader
+const DefaultRequestIDHeader = "X-Request-Id"
 
 // WithRoute sets how the route template of a request is found, for routers
 // that do not fill [http.Request.Pattern] (chi, gorilla/mux: see the
