@@ -329,6 +329,17 @@ func (s *slot) reset() {
 	s.slowID, s.faultID, s.slowIDNs, s.slowSampled = trace.TraceID{}, trace.TraceID{}, 0, false
 }
 
+// Name returns the Operation dimension value the handle records under: the
+// name given to [Recorder.Operation] as sanitised, or [OtherOperation] for
+// a name past MaxOperations. The middleware names its spans with it, so span
+// names and the Operation dimension always match. "" on a nil handle.
+func (o *Operation) Name() string {
+	if o == nil {
+		return ""
+	}
+	return o.name
+}
+
 // Observe records one request: its latency (Latency), whether it was a
 // client error (Error: FlagError or FlagThrottle) and whether it was a fault
 // (Fault). It does not allocate and takes no lock except, rarely, to record

@@ -29,6 +29,7 @@ import (
 	"google.golang.org/grpc/status"
 
 	"github.com/o11y-go/o11y"
+	"github.com/o11y-go/o11y/internal/mwcore"
 	"github.com/o11y-go/o11y/internal/xrayvalidate"
 	"github.com/o11y-go/o11y/logging"
 	"github.com/o11y-go/o11y/metrics"
@@ -183,7 +184,7 @@ func TestHostileTraceHeaders(t *testing.T) {
 		if resp.StatusCode != http.StatusOK || string(body) != "order 1" {
 			t.Errorf("%s: answered %d %q", name, resp.StatusCode, body)
 		}
-		if id := resp.Header.Get("X-Request-Id"); !httpmw.ValidRequestID(id) {
+		if id := resp.Header.Get("X-Request-Id"); !mwcore.ValidRequestID(id) {
 			t.Errorf("%s: response X-Request-Id %q is not a valid id", name, id)
 		}
 		xh := resp.Header.Get("X-Amzn-Trace-Id")
@@ -221,7 +222,7 @@ func TestHostileTraceHeaders(t *testing.T) {
 	}
 	for _, l := range out.logs {
 		if l["msg"] == "access" {
-			if id, _ := l["request_id"].(string); !httpmw.ValidRequestID(id) {
+			if id, _ := l["request_id"].(string); !mwcore.ValidRequestID(id) {
 				t.Errorf("access line with request_id %q", id)
 			}
 			if lvl, _ := l["level"].(string); lvl == "ERROR" {
@@ -475,7 +476,7 @@ func TestHostileGRPCMetadata(t *testing.T) {
 		}
 	}
 	for _, l := range out.logs {
-		if id, ok := l["request_id"].(string); ok && !httpmw.ValidRequestID(id) {
+		if id, ok := l["request_id"].(string); ok && !mwcore.ValidRequestID(id) {
 			t.Errorf("log line with request_id %q", id)
 		}
 	}

@@ -40,8 +40,8 @@ func TestAllocBudgets(t *testing.T) {
 		t.Errorf("Inject: %v allocs, budget 2", a)
 	}
 	var buf [MaxHeaderLen]byte
-	if a := testing.AllocsPerRun(200, func() { AppendResponseHeader(buf[:0], spanCtx) }); a != 0 {
-		t.Errorf("AppendResponseHeader: %v allocs, want 0", a)
+	if a := testing.AllocsPerRun(200, func() { appendResponseHeader(buf[:0], spanCtx) }); a != 0 {
+		t.Errorf("appendResponseHeader: %v allocs, want 0", a)
 	}
 	if a := testing.AllocsPerRun(200, func() { IncomingHeader(spanCtx) }); a != 0 {
 		t.Errorf("IncomingHeader: %v allocs, want 0", a)

@@ -52,7 +52,7 @@ func BenchmarkResponseHeader(b *testing.B) {
 	var buf [MaxHeaderLen]byte
 	b.ReportAllocs()
 	for b.Loop() {
-		AppendResponseHeader(buf[:0], ctx)
+		appendResponseHeader(buf[:0], ctx)
 	}
 }
 

@@ -38,8 +38,8 @@
 // Root-only header continues the trace id in a new root span (no parent
 // span id exists), which requires [NewIDGenerator].
 //
-// Servers answer with the decision: [AppendResponseHeader] (or
-// [IncomingHeader] + [Header.AppendResponse]) builds the response header
+// Servers answer with the decision: [IncomingHeader] + [Header.AppendResponse]
+// (what the middleware does) builds the response header
 // Root=…[;Parent=…][;Sampled=0|1] the X-Ray SDK returns.
 //
 // # Propagator order

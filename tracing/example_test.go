@@ -43,7 +43,8 @@ func ExampleXRayPropagator() {
 	fmt.Println("trace:", tracing.XRayTraceID(ctx), "sampled:", span.SpanContext().IsSampled())
 
 	var buf [tracing.MaxHeaderLen]byte
-	fmt.Println("response:", string(tracing.AppendResponseHeader(buf[:0], ctx)))
+	incoming, _ := tracing.IncomingHeader(ctx)
+	fmt.Println("response:", string(incoming.AppendResponse(buf[:0], span.SpanContext())))
 
 	out := http.Header{}
 	prop.Inject(ctx, propagation.HeaderCarrier(out))

@@ -58,7 +58,7 @@ func FuzzParseHeader(f *testing.F) {
 		if len(c[HeaderName]) > MaxHeaderLen {
 			t.Fatalf("injected %d chars", len(c[HeaderName]))
 		}
-		if len(AppendResponseHeader(nil, ctx)) > MaxHeaderLen {
+		if len(appendResponseHeader(nil, ctx)) > MaxHeaderLen {
 			t.Fatal("response header too long")
 		}
 	})

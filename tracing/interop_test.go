@@ -72,7 +72,7 @@ func TestInteropXRaySDKParsesOurs(t *testing.T) {
 	assert.Equal(t, header.Sampled, h.SamplingDecision)
 	assert.Equal(t, map[string]string{"Lineage": "a87bd80c:1|68fd508a:5", "CalledFrom": "app"}, h.AdditionalData)
 
-	resp := header.FromString(string(AppendResponseHeader(nil, ctx)))
+	resp := header.FromString(string(appendResponseHeader(nil, ctx)))
 	assert.Equal(t, h1Root, resp.TraceID)
 	assert.Equal(t, h1Parent, resp.ParentID)
 	assert.Equal(t, header.Sampled, resp.SamplingDecision)

@@ -123,30 +123,13 @@ func incomingFrom(ctx context.Context) *incoming {
 
 // IncomingHeader returns the X-Amzn-Trace-Id header [XRayPropagator]
 // extracted into ctx or one of its ancestors, so a server can build its
-// response header ([Header.AppendResponse], [AppendResponseHeader]).
+// response header with [Header.AppendResponse] (the middleware in
+// middleware/httpmw and middleware/grpcmw does).
 func IncomingHeader(ctx context.Context) (Header, bool) {
 	if in := incomingFrom(ctx); in != nil {
 		return in.hdr, true
 	}
 	return Header{}, false
-}
-
-// AppendResponseHeader appends the X-Amzn-Trace-Id value a server returns,
-// given the context of its server span: see [Header.AppendResponse]. With
-// no incoming header it appends Root=<trace id>; with no valid span either,
-// nothing. Pass a stack buffer to keep it allocation-free.
-func AppendResponseHeader(dst []byte, ctx context.Context) []byte {
-	if ctx == nil {
-		return dst
-	}
-	sc := trace.SpanContextFromContext(ctx)
-	if in := incomingFrom(ctx); in != nil {
-		return in.hdr.AppendResponse(dst, sc)
-	}
-	if !sc.IsValid() {
-		return dst
-	}
-	return appendHeader(dst, sc.TraceID(), trace.SpanID{}, DecisionNone, nil)
 }
 
 // Extract reads X-Amzn-Trace-Id (or x-amzn-trace-id) from carrier. A

@@ -119,7 +119,7 @@ func TestResponseHeader(t *testing.T) {
 			ctx, span := newTP(root).Tracer("t").Start(ctx, "server")
 			defer span.End()
 			var buf [MaxHeaderLen]byte
-			assert.Equal(t, tc.want, string(AppendResponseHeader(buf[:0], ctx)))
+			assert.Equal(t, tc.want, string(appendResponseHeader(buf[:0], ctx)))
 			h, ok := IncomingHeader(ctx)
 			require.True(t, ok)
 			assert.Equal(t, tc.want, string(h.AppendResponse(nil, span.SpanContext())))
@@ -128,9 +128,9 @@ func TestResponseHeader(t *testing.T) {
 	t.Run("no incoming header", func(t *testing.T) {
 		ctx, span := newTP(sdktrace.AlwaysSample()).Tracer("t").Start(context.Background(), "server")
 		defer span.End()
-		got := string(AppendResponseHeader(nil, ctx))
+		got := string(appendResponseHeader(nil, ctx))
 		assert.Equal(t, "Root="+XRayTraceID(ctx), got)
-		assert.Empty(t, AppendResponseHeader(nil, context.Background()))
+		assert.Empty(t, appendResponseHeader(nil, context.Background()))
 	})
 }
 
@@ -216,4 +216,16 @@ func TestParsePropagators(t *testing.T) {
 		})
 	}
 	assert.NotNil(t, NewPropagator("b3"))
+}
+
+// appendResponseHeader is what a server appends as its X-Amzn-Trace-Id
+// response value (the middleware's internal/mwcore.AppendTraceHeader, which
+// this package cannot import): the incoming header's AppendResponse with
+// the server span, Root=<trace id> without an incoming header.
+func appendResponseHeader(dst []byte, ctx context.Context) []byte {
+	if ctx == nil {
+		return dst
+	}
+	in, _ := IncomingHeader(ctx)
+	return in.AppendResponse(dst, trace.SpanContextFromContext(ctx))
 }

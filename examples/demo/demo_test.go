@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"os/exec"
 	"strings"
 	"testing"
@@ -73,6 +74,27 @@ func TestRun(t *testing.T) {
 		if st.ByService[s] == 0 {
 			t.Errorf("no segments from %s (have %v)", s, st.ByService)
 		}
+	}
+	// The request id survives every hop (HTTP → HTTP → gRPC): all lines of
+	// one trace, whichever service wrote them, carry one request_id.
+	ids := map[any]map[any]bool{}
+	for _, line := range bytes.Split(stdout.Bytes(), []byte("\n")) {
+		var l map[string]any
+		if json.Unmarshal(line, &l) != nil || l["xray_trace_id"] == nil || l["request_id"] == nil {
+			continue
+		}
+		if ids[l["xray_trace_id"]] == nil {
+			ids[l["xray_trace_id"]] = map[any]bool{}
+		}
+		ids[l["xray_trace_id"]][l["request_id"]] = true
+	}
+	for trace, set := range ids {
+		if len(set) != 1 {
+			t.Errorf("trace %v: %d request ids %v", trace, len(set), set)
+		}
+	}
+	if len(ids) == 0 {
+		t.Errorf("no log line with a trace and a request id")
 	}
 	if st.Example == "" {
 		t.Errorf("no example trace in the summary")

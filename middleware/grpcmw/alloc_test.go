@@ -34,15 +34,15 @@ func TestServerHandlerAllocs(t *testing.T) {
 	}
 }
 
-// TestFilteredRPCAllocs: a filtered RPC (health check) costs only its
-// request id and state.
+// TestFilteredRPCAllocs: a filtered RPC (health check) costs nothing.
 func TestFilteredRPCAllocs(t *testing.T) {
 	sdk, rec := o11ytest.New(t)
 	h := grpcmw.NewServerHandler(sdk, grpcmw.WithSkip(grpcmw.MethodPrefix("/pkg.Orders/")))
 	ctx := incomingCtx()
 	got := testing.AllocsPerRun(200, func() { serverRPC(h, ctx) })
-	if got > 6+4 {
-		t.Errorf("%.0f allocs per filtered RPC", got)
+	t.Logf("%.0f allocs per filtered RPC", got)
+	if got > 6 { // serverRPC's own: a filtered RPC is left alone
+		t.Errorf("%.0f allocs per filtered RPC, budget 6", got)
 	}
 	if n := len(rec.Spans()); n != 0 {
 		t.Errorf("filtered RPC produced %d spans", n)

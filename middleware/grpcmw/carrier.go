@@ -12,7 +12,6 @@ import (
 // HTTP spelling ("X-Amzn-Trace-Id"), so the carriers lowercase keys.
 const (
 	traceHeaderKey   = "x-amzn-trace-id"
-	requestIDKey     = "x-request-id"
 	authorityKey     = ":authority"
 	maxInjectedPairs = 8
 )
@@ -35,19 +34,20 @@ func lowerKey(key string) string {
 
 // incomingCarrier reads the incoming metadata of ctx for a propagator. It
 // reads keys on demand, so extraction costs nothing for absent keys, and it
-// serves the already-read x-amzn-trace-id from xray. It lives inside rpcState
-// so passing it as an interface does not allocate.
+// serves the already-read x-amzn-trace-id from xray.
 type incomingCarrier struct {
 	ctx  context.Context
 	xray string
 }
 
-func (c *incomingCarrier) Get(key string) string {
+func (c *incomingCarrier) Get(key string) string { return incomingGet(c.ctx, c.xray, key) }
+
+func incomingGet(ctx context.Context, xray, key string) string {
 	k := lowerKey(key)
 	if k == traceHeaderKey {
-		return c.xray
+		return xray
 	}
-	v := metadata.ValueFromIncomingContext(c.ctx, k)
+	v := metadata.ValueFromIncomingContext(ctx, k)
 	if len(v) == 0 {
 		return ""
 	}
@@ -56,8 +56,20 @@ func (c *incomingCarrier) Get(key string) string {
 
 func (c *incomingCarrier) Set(string, string) {}
 
-func (c *incomingCarrier) Keys() []string {
-	md, _ := metadata.FromIncomingContext(c.ctx)
+func (c *incomingCarrier) Keys() []string { return incomingKeys(c.ctx) }
+
+// stateCarrier is the incomingCarrier of a server RPC during TagRPC: the
+// rpcState itself, so passing it as an interface allocates nothing and the
+// state holds no extra context field. Its ctx.Context is the pre-RPC context
+// until withState sets the final one.
+type stateCarrier rpcState
+
+func (c *stateCarrier) Get(key string) string { return incomingGet(c.ctx.Context, c.xray, key) }
+func (c *stateCarrier) Set(string, string)    {}
+func (c *stateCarrier) Keys() []string        { return incomingKeys(c.ctx.Context) }
+
+func incomingKeys(ctx context.Context) []string {
+	md, _ := metadata.FromIncomingContext(ctx)
 	keys := make([]string, 0, len(md))
 	for k := range md {
 		keys = append(keys, k)
@@ -112,18 +124,4 @@ func firstIncoming(ctx context.Context, key string) string {
 		return ""
 	}
 	return v[0]
-}
-
-// samplingRequested reports whether an X-Amzn-Trace-Id value carries
-// "Sampled=?": the caller asks us to decide and to return the decision in
-// the response metadata.
-func samplingRequested(h string) bool {
-	for h != "" {
-		var field string
-		field, h, _ = strings.Cut(h, ";")
-		if strings.TrimSpace(field) == "Sampled=?" {
-			return true
-		}
-	}
-	return false
 }

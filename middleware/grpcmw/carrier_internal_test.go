@@ -9,6 +9,7 @@ import (
 	"go.opentelemetry.io/otel/trace"
 	"google.golang.org/grpc/metadata"
 
+	"github.com/o11y-go/o11y/internal/mwcore"
 	"github.com/o11y-go/o11y/tracing"
 )
 
@@ -49,20 +50,6 @@ func TestOutgoingCarrierBounded(t *testing.T) {
 	assert.Equal(t, "w", c.Get("a"))
 }
 
-func TestSamplingRequested(t *testing.T) {
-	for h, want := range map[string]bool{
-		"Root=1-5759e988-bd862e3fe1be46a994272793;Sampled=?":   true,
-		"Root=1-5759e988-bd862e3fe1be46a994272793; Sampled=? ": true,
-		"Sampled=?;Root=1-5759e988-bd862e3fe1be46a994272793":   true,
-		"Root=1-5759e988-bd862e3fe1be46a994272793;Sampled=1":   false,
-		"Root=1-5759e988-bd862e3fe1be46a994272793":             false,
-		"Root=1-5759e988-bd862e3fe1be46a994272793;Sampled=?x":  false,
-		"": false,
-	} {
-		assert.Equal(t, want, samplingRequested(h), h)
-	}
-}
-
 func TestSplitMethod(t *testing.T) {
 	for in, want := range map[string][2]string{
 		"/pkg.Service/Method": {"pkg.Service", "Method"},
@@ -74,4 +61,8 @@ func TestSplitMethod(t *testing.T) {
 		s, m := splitMethod(in)
 		assert.Equal(t, want, [2]string{s, m}, in)
 	}
+}
+
+func TestDefaultsAreTheCore(t *testing.T) {
+	assert.Equal(t, mwcore.RequestIDKey, DefaultRequestIDHeader)
 }

@@ -25,13 +25,21 @@
 //     X-Ray sampling rules, url.path (the full method), http.request.method
 //     (POST) and server.address (the :authority);
 //   - takes the request id from x-request-id metadata when it is 1–128
-//     characters of [A-Za-z0-9._:/+=@-], or creates one, and puts it with the
-//     operation into the context, where the SDK's logger finds it;
+//     characters of [A-Za-z0-9._:/+=@-] (the rule httpmw applies too), or
+//     creates one, and puts it with the operation into the context, where the
+//     SDK's logger and the client handler find it;
 //   - on the end of the RPC — success, error, client cancellation, deadline,
 //     connection loss — sets rpc.grpc.status_code and the message counts
 //     rpc.message.sent/received, marks faults with an Error span status, ends
-//     the span, records Latency, Error and Fault for Operation = full method,
-//     and writes one access-log line (INFO, WARN for errors, ERROR for faults).
+//     the span, records Latency, Error and Fault for Operation = full method
+//     (the span name), and writes one access-log line: at the level of the
+//     SDK's Config.Logs.AccessLog (O11Y_ACCESS_LOG, default Info) or
+//     [WithAccessLog] on success, at least Warn for errors, Error for faults.
+//
+// Span names and the metrics Operation dimension come from one guard: once
+// the metrics recorder holds its maximum of distinct operations (200,
+// counted over gRPC, HTTP and the application's own), new ones are named
+// "other" in both.
 //
 // gRPC delivers the end event on every termination path, so no span stays
 // open and the handler starts no goroutine of its own. (The one exception,
@@ -45,17 +53,22 @@
 // recovery interceptors do both. They recover a panicking handler (the
 // panic value and stack go into an "exception" span event and one ERROR log
 // line, the span is a fault, the caller gets codes.Internal with the message
-// "internal error") and send the x-amzn-trace-id response metadata the way
-// aws-xray-sdk-go does on gRPC ("Root=<trace id>", plus ";Sampled=1|0" only
-// when the caller sent "Sampled=?") and x-request-id.
+// "internal error") and send the response metadata: x-request-id and
+// x-amzn-trace-id as httpmw answers it ("Root=<trace id>", plus ";Parent="
+// and ";Sampled=1|0" when the caller sent them; "Sampled=?" asks for the
+// decision). They take their options ([WithRePanic]) from the server
+// handler: [ServerOptions] builds all three from one option list.
 //
 // # Status codes and X-Ray flags
 //
-// [CodeFlags] maps a status code to the X-Ray flags used for the span status,
-// the EMF Error/Fault metrics and the access-log level; the X-Ray exporter
-// derives the segment's error/throttle/fault from rpc.grpc.status_code with
-// the same table. A failed RPC never looks like a success: spans carry no
-// HTTP status code, so nothing translates them to "200".
+// One table maps a status code to the X-Ray flags used for the span status,
+// the EMF Error/Fault metrics and the access-log level (client-caused codes
+// such as NotFound are errors, ResourceExhausted also a throttle, server-side
+// codes such as Internal or Unavailable faults; the README lists it); the
+// X-Ray exporter derives the segment's error/throttle/fault from
+// rpc.grpc.status_code with the same table. A failed RPC never looks like a
+// success: spans carry no HTTP status code, so nothing translates them to
+// "200".
 //
 // # Client
 //
@@ -68,7 +81,9 @@
 // (namespace "remote") named after the peer service or else the server host
 // (server.address), as for HTTP client calls;
 // its context goes into the outgoing metadata (x-amzn-trace-id and
-// traceparent by default). Client calls record no metrics and no access log:
+// traceparent by default), with the request id of the request being served
+// (x-request-id), so the next service, gRPC or HTTP, logs the same
+// request_id. Client calls record no metrics and no access log:
 // the server they call does. As with any gRPC stream, a client stream whose
 // context is never cancelled and which is never read to its end stays open
 // in grpc-go, and so does its span.
@@ -76,10 +91,19 @@
 // # Filtering
 //
 // Health checks (grpc.health.v1.Health) and server reflection
-// (grpc.reflection.*) get no span, metrics or access log by default
-// ([DefaultSkip]). [WithSkip] replaces the predicate; predicates compose:
+// (grpc.reflection.*) are left alone by default ([DefaultSkip]): no span,
+// metrics, access log, request id or response metadata. [WithSkip] replaces
+// the list; predicates compose with [Or], [And] and [Not]:
 //
-//	grpcmw.WithSkip(grpcmw.Any(grpcmw.DefaultSkip, grpcmw.MethodPrefix("/internal.Admin/")))
+//	grpcmw.WithSkip(grpcmw.DefaultSkip, grpcmw.MethodPrefix("/internal.Admin/"))
+//
+// # Options
+//
+// The server takes [Option]s, the client [ClientOption]s; those that apply
+// to both ([WithSkip], [WithMessageEvents], [WithRequestIDHeader]) are
+// [SharedOption]s. Passing an option where it has no effect does not
+// compile. httpmw has the same vocabulary with the same meaning; the README
+// tabulates the differences.
 //
 // # Cost
 //

@@ -27,13 +27,13 @@ import (
 // TestEndToEndTCP runs unary and bidi calls over a real TCP connection on
 // loopback and checks the address attributes of both spans.
 func TestEndToEndTCP(t *testing.T) {
-	e := newEnv(t, envOpts{tcp: true, client: []grpcmw.Option{grpcmw.WithPeerService("orders")}})
+	e := newEnv(t, envOpts{tcp: true, client: []grpcmw.ClientOption{grpcmw.WithPeerService("orders")}})
 	_, port, err := net.SplitHostPort(e.addr)
 	require.NoError(t, err)
 
 	_, err = e.client.UnaryCall(ctxTimeout(t), &testpb.SimpleRequest{ResponseSize: 100})
 	require.NoError(t, err)
-	spans := waitSpans(t, e.rec, 2)
+	spans := waitSpans(t, e, 2)
 	srv, cli := spanOfKind(t, spans, trace.SpanKindServer), spanOfKind(t, spans, trace.SpanKindClient)
 	ca, sa := attrs(cli), attrs(srv)
 	assert.Equal(t, "orders", cli.Name, "WithPeerService names the client span")
@@ -64,7 +64,7 @@ func TestEndToEndTCP(t *testing.T) {
 		n++
 	}
 	assert.Equal(t, 10, n)
-	spans = waitSpans(t, e.rec, 2)
+	spans = waitSpans(t, e, 2)
 	sa = attrs(spanOfKind(t, spans, trace.SpanKindServer))
 	assert.Equal(t, int64(10), sa["rpc.message.sent"].AsInt64())
 	assert.Equal(t, int64(10), sa["rpc.message.received"].AsInt64())
@@ -83,7 +83,7 @@ func TestClientInjectsMetadata(t *testing.T) {
 	ctx := metadata.AppendToOutgoingContext(ctxTimeout(t), "x-app", "1")
 	_, err := e.client.UnaryCall(ctx, &testpb.SimpleRequest{})
 	require.NoError(t, err)
-	cli := waitSpans(t, e.rec, 1)[0]
+	cli := waitSpans(t, e, 1)[0]
 	sc := cli.SpanContext
 	assert.Equal(t, []string{"1"}, got.Get("x-app"))
 	assert.Equal(t, []string{"Root=" + xrayid.FormatTraceID(sc.TraceID()) + ";Parent=" + sc.SpanID().String() + ";Sampled=1"}, got.Get("x-amzn-trace-id"))
@@ -106,7 +106,7 @@ func TestClientReplacesForwardedTraceMetadata(t *testing.T) {
 	ctx := metadata.NewOutgoingContext(ctxTimeout(t), stale)
 	_, err := e.client.UnaryCall(ctx, &testpb.SimpleRequest{})
 	require.NoError(t, err)
-	sc := waitSpans(t, e.rec, 1)[0].SpanContext
+	sc := waitSpans(t, e, 1)[0].SpanContext
 	assert.Equal(t, []string{"kept"}, got.Get("x-app"))
 	require.Len(t, got.Get("x-amzn-trace-id"), 1)
 	assert.Contains(t, got.Get("x-amzn-trace-id")[0], ";Parent="+sc.SpanID().String())

@@ -6,7 +6,6 @@ import (
 	"io"
 	"net"
 	"sort"
-	"time"
 
 	"go.opentelemetry.io/otel/attribute"
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
@@ -36,31 +35,30 @@ func Example() {
 
 	// Server: one option slice covers unary and streaming calls.
 	lis := bufconn.Listen(1 << 16)
-	srv := grpc.NewServer(grpcmw.ServerOptions(sdk)...)
+	srv := grpc.NewServer(append(grpcmw.ServerOptions(sdk), grpc.WaitForHandlers(true))...)
 	testpb.RegisterTestServiceServer(srv, testService{})
 	go srv.Serve(lis)
-	defer srv.Stop()
 
 	// Client: one dial option.
 	conn, _ := grpc.NewClient("passthrough:///orders",
 		grpc.WithTransportCredentials(insecure.NewCredentials()),
 		grpc.WithContextDialer(func(ctx context.Context, _ string) (net.Conn, error) { return lis.DialContext(ctx) }),
 		grpc.WithStatsHandler(grpcmw.NewClientHandler(sdk)))
-	defer conn.Close()
 
 	_, err := testpb.NewTestServiceClient(conn).UnaryCall(context.Background(),
 		&testpb.SimpleRequest{ResponseStatus: &testpb.EchoStatus{Code: int32(codes.NotFound)}})
 	fmt.Println("caller got:", status.Code(err))
 
-	for deadline := time.Now().Add(time.Second); len(spans.GetSpans()) < 2 && time.Now().Before(deadline); {
-		time.Sleep(time.Millisecond) // the server ends its span after replying
-	}
+	// The server ends its span after replying; Stop with WaitForHandlers
+	// returns once it has.
+	conn.Close()
+	srv.Stop()
 	var lines []string
 	for _, s := range spans.GetSpans() {
 		code := attribute.NewSet(s.Attributes...)
 		v, _ := code.Value("rpc.grpc.status_code")
-		lines = append(lines, fmt.Sprintf("%s span %q: rpc.grpc.status_code=%d flags=%d",
-			s.SpanKind, s.Name, v.AsInt64(), grpcmw.CodeFlags(codes.Code(v.AsInt64()))))
+		lines = append(lines, fmt.Sprintf("%s span %q: rpc.grpc.status_code=%d status=%s",
+			s.SpanKind, s.Name, v.AsInt64(), s.Status.Code))
 	}
 	sort.Strings(lines)
 	for _, l := range lines {
@@ -68,14 +66,14 @@ func Example() {
 	}
 	// Output:
 	// caller got: NotFound
-	// client span "grpc.testing.TestService": rpc.grpc.status_code=5 flags=1
-	// server span "/grpc.testing.TestService/UnaryCall": rpc.grpc.status_code=5 flags=1
+	// client span "grpc.testing.TestService": rpc.grpc.status_code=5 status=Unset
+	// server span "/grpc.testing.TestService/UnaryCall": rpc.grpc.status_code=5 status=Unset
 }
 
 // ExampleWithSkip keeps the default health-check filter and adds an admin
 // service to it.
 func ExampleWithSkip() {
-	skip := grpcmw.Any(grpcmw.DefaultSkip, grpcmw.MethodPrefix("/internal.Admin/"))
+	skip := grpcmw.Or(grpcmw.DefaultSkip, grpcmw.MethodPrefix("/internal.Admin/"))
 	_ = grpcmw.NewServerHandler(nil, grpcmw.WithSkip(skip))
 	for _, m := range []string{"/grpc.health.v1.Health/Check", "/internal.Admin/Drain", "/shop.Orders/Get"} {
 		fmt.Println(m, skip(m))

@@ -2,7 +2,6 @@ package grpcmw
 
 import (
 	"context"
-	"log/slog"
 	"net"
 	"strconv"
 	"sync"
@@ -20,8 +19,8 @@ import (
 	"google.golang.org/grpc/status"
 
 	"github.com/o11y-go/o11y"
+	"github.com/o11y-go/o11y/internal/mwcore"
 	"github.com/o11y-go/o11y/internal/reqstate"
-	"github.com/o11y-go/o11y/internal/xrayid"
 	"github.com/o11y-go/o11y/logging"
 	"github.com/o11y-go/o11y/metrics"
 )
@@ -72,12 +71,15 @@ var (
 // handler implements stats.Handler for both sides; client selects the side.
 // Everything it needs is resolved at construction and never changes.
 type handler struct {
-	client     bool
-	cfg        *config
-	tracer     trace.Tracer
-	propagator propagation.TextMapPropagator
-	metrics    *metrics.Recorder
-	logs       *logging.Handler
+	client bool
+	common
+	peerService string        // client
+	rePanic     bool          // server (read by the recovery interceptors)
+	access      mwcore.Access // server
+	tracer      trace.Tracer
+	propagator  propagation.TextMapPropagator
+	ops         *mwcore.Ops[string] // server: span name = metrics Operation
+	logs        *logging.Handler
 }
 
 // NewServerHandler returns the server stats.Handler: register it with
@@ -86,7 +88,7 @@ type handler struct {
 // [StreamServerRecovery] (or use [ServerOptions]) for panic recovery and the
 // x-amzn-trace-id response metadata, which a stats handler cannot provide.
 func NewServerHandler(sdk *o11y.SDK, opts ...Option) stats.Handler {
-	return newHandler(sdk, false, opts)
+	return newServerHandler(sdk, opts)
 }
 
 // NewClientHandler returns the client stats.Handler: register it with
@@ -94,20 +96,46 @@ func NewServerHandler(sdk *o11y.SDK, opts ...Option) stats.Handler {
 // subsegment with namespace "remote") and its trace context is injected into
 // the outgoing metadata (x-amzn-trace-id, traceparent, per the SDK's
 // propagator).
-func NewClientHandler(sdk *o11y.SDK, opts ...Option) stats.Handler {
-	return newHandler(sdk, true, opts)
-}
-
-func newHandler(sdk *o11y.SDK, client bool, opts []Option) *handler {
+func NewClientHandler(sdk *o11y.SDK, opts ...ClientOption) stats.Handler {
 	if sdk == nil {
 		sdk = o11y.Default()
 	}
+	c := clientConfig{common: defaults()}
+	for _, o := range opts {
+		if o != nil {
+			o.applyClient(&c)
+		}
+	}
 	return &handler{
-		client:     client,
-		cfg:        newConfig(opts),
+		client:      true,
+		common:      c.common,
+		peerService: c.peerService,
+		tracer:      sdk.Tracer(),
+		propagator:  sdk.Propagator(),
+	}
+}
+
+func defaults() common {
+	return common{skip: DefaultSkip, reqIDKey: DefaultRequestIDHeader}
+}
+
+func newServerHandler(sdk *o11y.SDK, opts []Option) *handler {
+	if sdk == nil {
+		sdk = o11y.Default()
+	}
+	c := serverConfig{common: defaults(), access: mwcore.AccessFromConfig(sdk.Config().Logs.AccessLog)}
+	for _, o := range opts {
+		if o != nil {
+			o.applyServer(&c)
+		}
+	}
+	return &handler{
+		common:     c.common,
+		rePanic:    c.rePanic,
+		access:     c.access,
 		tracer:     sdk.Tracer(),
 		propagator: sdk.Propagator(),
-		metrics:    sdk.Metrics(),
+		ops:        mwcore.NewOps(sdk.Metrics(), func(op string) string { return op }),
 		logs:       sdk.LogHandler(),
 	}
 }
@@ -119,14 +147,15 @@ type rpcState struct {
 	// ctx is the context TagRPC returns: the parent plus this state, in the
 	// same allocation (see stateCtx).
 	ctx        stateCtx
+	h          *handler
 	span       trace.Span
 	fullMethod string
-	req        reqstate.State // server only; the context answers reqstate.Key with it
-	hasReq     bool           // server RPC: req is set
-	// sampleReq is true when the caller sent "Sampled=?" and wants our
-	// decision back in the response metadata.
-	sampleReq bool
-	carrier   incomingCarrier // server only, during TagRPC
+	// op is the operation (span name = metrics Operation), once known: at
+	// TagRPC for a method seen before, else at the end (a name off the wire
+	// is admitted only once the server has answered it).
+	op   *mwcore.Op
+	req  reqstate.State // server only; the context answers reqstate.Key with it
+	xray string         // server only: the raw incoming x-amzn-trace-id
 	// Server only, from the incoming headers, for the access log.
 	userAgent string
 	clientIP  string
@@ -134,26 +163,28 @@ type rpcState struct {
 	received  atomic.Int64
 	bytesIn   atomic.Int64
 	bytesOut  atomic.Int64
-	ended     atomic.Bool
-	begun     atomic.Bool // stats.Begin seen
-	unknown   bool        // server: no such service or method
-	start     time.Time   // server: TagRPC time, for RPCs gRPC never begins
-	// panicked is set by the recovery interceptors, which already put the
-	// panic message into the span status.
-	panicked atomic.Bool
+	startNs   int64 // server: TagRPC time (Unix ns), for RPCs gRPC never begins
 
 	// Server only, from InHeader; set on the span at the end, in one call.
 	peerHost  string
-	peerPort  int
-	forwarded bool
 	authority string
+	peerPort  int32
+
+	ended atomic.Bool
+	begun atomic.Bool // stats.Begin seen
+	// panicked is set by the recovery interceptors, which already put the
+	// panic message into the span status.
+	panicked  atomic.Bool
+	hasReq    bool // server RPC: req is set
+	opAtStart bool // op was known at TagRPC and named the span
+	unknown   bool // server: no such service or method
 
 	// Backing bytes for strings this RPC creates: the generated request id,
 	// url.full and the x-amzn-trace-id response value. rpcState is never
 	// reused, so strings pointing into them stay valid (see bytesToString).
 	idBuf   [32]byte
 	urlBuf  [96]byte
-	respBuf [5 + xrayid.TraceIDLen + 10]byte
+	respBuf [mwcore.MaxTraceHeaderLen]byte
 	// respVals back the response metadata values.
 	respVals [2]string
 }
@@ -260,25 +291,25 @@ func (h *handler) TagRPC(ctx context.Context, info *stats.RPCTagInfo) context.Co
 }
 
 func (h *handler) tagServer(ctx context.Context, full string) context.Context {
-	st := &rpcState{fullMethod: full, start: time.Now()}
-	rid := firstIncoming(ctx, requestIDKey)
-	if !validRequestID(rid) {
-		fillRequestID(&st.idBuf)
-		rid = bytesToString(st.idBuf[:])
+	if h.skip != nil && h.skip(full) {
+		return ctx
+	}
+	st := &rpcState{h: h, fullMethod: full, startNs: time.Now().UnixNano()}
+	rid := firstIncoming(ctx, h.reqIDKey)
+	if !mwcore.ValidRequestID(rid) {
+		rid = bytesToString(mwcore.AppendRequestID(st.idBuf[:0]))
+	}
+	name := full
+	if st.op = h.ops.Lookup(full); st.op != nil {
+		name, st.opAtStart = st.op.Name, true
 	}
 	st.req.RequestID = rid
-	st.req.Operation = full
-	if h.cfg.skip != nil && h.cfg.skip(full) {
-		// Filtered: request id only, so logs still correlate.
-		return reqstate.With(ctx, &st.req)
-	}
+	st.req.Operation = name
 	st.req.DebugLogs = h.logs.SampleDebug()
 
-	xh := firstIncoming(ctx, traceHeaderKey)
-	st.sampleReq = xh != "" && samplingRequested(xh)
-	st.carrier = incomingCarrier{ctx: ctx, xray: xh}
-	ctx = h.propagator.Extract(ctx, &st.carrier)
-	st.carrier = incomingCarrier{} // drop the reference to the pre-RPC context
+	st.xray = firstIncoming(ctx, traceHeaderKey)
+	st.ctx.Context = ctx // the carrier reads the incoming metadata from it
+	ctx = h.propagator.Extract(ctx, (*stateCarrier)(st))
 
 	service, method := splitMethod(full)
 	// Start attributes are what the sampler sees (X-Ray rules match on
@@ -298,7 +329,7 @@ func (h *handler) tagServer(ctx context.Context, full string) context.Context {
 		b.start[5] = keyServerAddress.String(host)
 		opts = b.opts6[:]
 	}
-	ctx, st.span = h.tracer.Start(ctx, full, opts...)
+	ctx, st.span = h.tracer.Start(ctx, name, opts...)
 	b.start = [6]attribute.KeyValue{} // drop references to this RPC's strings
 	spanBufs.Put(b)
 	st.hasReq = true
@@ -306,12 +337,12 @@ func (h *handler) tagServer(ctx context.Context, full string) context.Context {
 }
 
 func (h *handler) tagClient(ctx context.Context, full string) context.Context {
-	if h.cfg.skip != nil && h.cfg.skip(full) {
+	if h.skip != nil && h.skip(full) {
 		return ctx
 	}
-	st := &rpcState{fullMethod: full}
+	st := &rpcState{h: h, fullMethod: full}
 	service, method := splitMethod(full)
-	name := h.cfg.peerService
+	name := h.peerService
 	if name == "" {
 		name = service
 	}
@@ -324,8 +355,8 @@ func (h *handler) tagClient(ctx context.Context, full string) context.Context {
 		keyRPCMethod.String(method),
 	}
 	n := 3
-	if h.cfg.peerService != "" {
-		attrs[n] = keyPeerService.String(h.cfg.peerService)
+	if h.peerService != "" {
+		attrs[n] = keyPeerService.String(h.peerService)
 		n++
 	}
 	ctx, st.span = h.tracer.Start(ctx, name,
@@ -333,17 +364,31 @@ func (h *handler) tagClient(ctx context.Context, full string) context.Context {
 		trace.WithAttributes(attrs[:n]...))
 	var c outgoingCarrier
 	h.propagator.Inject(ctx, &c)
-	if c.n > 0 {
-		ctx = injectOutgoing(ctx, &c)
-	}
+	ctx = injectOutgoing(ctx, &c, h.reqIDKey, reqstate.RequestID(ctx))
 	return withState(ctx, st)
 }
 
-// injectOutgoing adds the injected fields to the outgoing metadata. Values
-// already there under the same keys (a proxy forwarding its incoming
-// metadata) are replaced, or the callee would read the stale first value.
-func injectOutgoing(ctx context.Context, c *outgoingCarrier) context.Context {
-	if md, ok := metadata.FromOutgoingContext(ctx); ok { // copies; only when the app set metadata
+// injectOutgoing adds the injected trace fields and the request id (rid, of
+// the request being served, "" for none) to the outgoing metadata. Trace
+// fields already there under the same keys (a proxy forwarding its incoming
+// metadata) are replaced, or the callee would read the stale first value; a
+// request id the application set itself is kept.
+func injectOutgoing(ctx context.Context, c *outgoingCarrier, ridKey, rid string) context.Context {
+	md, ok := metadata.FromOutgoingContext(ctx) // copies; only when the app set metadata
+	if ok && rid != "" {
+		if _, set := md[ridKey]; set {
+			rid = ""
+		}
+	}
+	n := c.n
+	if rid != "" && n < len(c.kv) {
+		c.kv[n], c.kv[n+1] = ridKey, rid
+		n += 2
+	}
+	if n == 0 {
+		return ctx
+	}
+	if ok {
 		clash := false
 		for i := 0; i < c.n; i += 2 {
 			if _, ok := md[c.kv[i]]; ok {
@@ -352,13 +397,13 @@ func injectOutgoing(ctx context.Context, c *outgoingCarrier) context.Context {
 			}
 		}
 		if clash {
-			for i := 0; i < c.n; i += 2 {
+			for i := 0; i < n; i += 2 {
 				md[c.kv[i]] = []string{c.kv[i+1]}
 			}
 			return metadata.NewOutgoingContext(ctx, md)
 		}
 	}
-	return metadata.AppendToOutgoingContext(ctx, c.kv[:c.n]...)
+	return metadata.AppendToOutgoingContext(ctx, c.kv[:n]...)
 }
 
 // HandleRPC implements stats.Handler.
@@ -371,14 +416,14 @@ func (h *handler) HandleRPC(ctx context.Context, s stats.RPCStats) {
 	case *stats.InPayload:
 		id := st.received.Add(1)
 		st.bytesIn.Add(int64(e.Length))
-		if h.cfg.messageEvents && st.span.IsRecording() {
+		if h.messageEvents && st.span.IsRecording() {
 			st.span.AddEvent(eventMessage, trace.WithAttributes(
 				keyMsgType.String("RECEIVED"), keyMsgID.Int64(id), keyMsgSize.Int(e.Length)))
 		}
 	case *stats.OutPayload:
 		id := st.sent.Add(1)
 		st.bytesOut.Add(int64(e.Length))
-		if h.cfg.messageEvents && st.span.IsRecording() {
+		if h.messageEvents && st.span.IsRecording() {
 			st.span.AddEvent(eventMessage, trace.WithAttributes(
 				keyMsgType.String("SENT"), keyMsgID.Int64(id), keyMsgSize.Int(e.Length)))
 		}
@@ -388,13 +433,9 @@ func (h *handler) HandleRPC(ctx context.Context, s stats.RPCStats) {
 		}
 		// Recorded here, set on the span at the end in one call.
 		st.userAgent = firstValue(e.Header, "user-agent")
-		st.peerHost, st.peerPort = peerOf(ctx, e.RemoteAddr)
-		st.clientIP = st.peerHost
-		if xff := firstValue(e.Header, "x-forwarded-for"); xff != "" {
-			if ip, _, _ := cutComma(xff); ip != "" {
-				st.clientIP, st.forwarded = ip, true
-			}
-		}
+		host, port := peerOf(ctx, e.RemoteAddr)
+		st.peerHost, st.peerPort = host, int32(port)
+		st.clientIP, _ = mwcore.ClientAddress(firstValue(e.Header, "x-forwarded-for"), st.peerHost)
 	case *stats.OutHeader:
 		if h.client && e.Authority != "" && st.span.IsRecording() {
 			host, port := splitHostPort(e.Authority)
@@ -414,9 +455,8 @@ func (h *handler) HandleRPC(ctx context.Context, s stats.RPCStats) {
 			// without ever beginning the RPC, so no stats.End follows.
 			// The name came off the wire: keep it out of span names and
 			// metric dimensions (a scanner would create a series per probe).
-			st.span.SetName(unknownOperation)
 			st.unknown = true
-			h.end(ctx, st, &stats.End{BeginTime: st.start, EndTime: time.Now(), Error: errUnknownMethod})
+			h.end(ctx, st, &stats.End{BeginTime: time.Unix(0, st.startNs), EndTime: time.Now(), Error: errUnknownMethod})
 		}
 	case *stats.End:
 		h.end(ctx, st, e)
@@ -446,7 +486,21 @@ func (h *handler) end(ctx context.Context, st *rpcState, e *stats.End) {
 			code, msg = codes.DeadlineExceeded, "caller deadline exceeded"
 		}
 	}
-	flags := CodeFlags(code)
+	flags := mwcore.GRPCFlags(uint32(code))
+	route := st.fullMethod
+	if !h.client {
+		rename := !st.opAtStart // the span still has the wire name
+		if st.unknown {
+			route, st.op, rename = unknownOperation, nil, true
+		}
+		if st.op == nil {
+			st.op = h.ops.Get(route)
+		}
+		st.req.Operation = st.op.Name
+		if rename && st.op.Name != st.fullMethod {
+			st.span.SetName(st.op.Name)
+		}
+	}
 	if st.span.IsRecording() {
 		b := spanBufs.Get().(*spanBuf)
 		st.span.SetAttributes(st.endAttributes(b.end[:0], code)...)
@@ -467,23 +521,15 @@ func (h *handler) end(ctx context.Context, st *rpcState, e *stats.End) {
 	if e.BeginTime.IsZero() || latency < 0 {
 		latency = 0
 	}
-	op := st.fullMethod
-	if st.unknown {
-		op = unknownOperation
-	}
-	h.metrics.Operation(op).Observe(ctx, latency, flags)
-	level := slog.LevelInfo
-	switch {
-	case flags&metrics.FlagFault != 0:
-		level = slog.LevelError
-	case flags != 0:
-		level = slog.LevelWarn
+	st.op.Metrics.Observe(ctx, latency, flags)
+	if !h.access.On {
+		return
 	}
 	h.logs.Access(ctx, &logging.AccessEntry{
-		Level:     level,
+		Level:     h.access.Level(flags),
 		Protocol:  valueGRPC,
 		Method:    st.fullMethod,
-		Route:     op,
+		Route:     route,
 		Status:    int(code),
 		Duration:  latency,
 		BytesIn:   st.bytesIn.Load(),
@@ -511,10 +557,10 @@ func (st *rpcState) endAttributes(a []attribute.KeyValue, code codes.Code) []att
 	if st.peerHost != "" {
 		a = append(a, keyPeerAddress.String(st.peerHost))
 		if st.peerPort > 0 {
-			a = append(a, keyPeerPort.Int(st.peerPort))
+			a = append(a, keyPeerPort.Int(int(st.peerPort)))
 		}
 	}
-	if st.forwarded {
+	if st.clientIP != "" {
 		a = append(a, keyClientAddress.String(st.clientIP))
 	}
 	return a
@@ -563,23 +609,4 @@ func firstValue(md metadata.MD, key string) string {
 		return v[0]
 	}
 	return ""
-}
-
-func cutComma(s string) (string, string, bool) {
-	for i := 0; i < len(s); i++ {
-		if s[i] == ',' {
-			return trimSpace(s[:i]), s[i+1:], true
-		}
-	}
-	return trimSpace(s), "", false
-}
-
-func trimSpace(s string) string {
-	for len(s) > 0 && (s[0] == ' ' || s[0] == '\t') {
-		s = s[1:]
-	}
-	for len(s) > 0 && (s[len(s)-1] == ' ' || s[len(s)-1] == '\t') {
-		s = s[:len(s)-1]
-	}
-	return s
 }

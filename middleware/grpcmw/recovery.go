@@ -15,7 +15,7 @@ import (
 	"google.golang.org/grpc/status"
 
 	"github.com/o11y-go/o11y"
-	"github.com/o11y-go/o11y/internal/xrayid"
+	"github.com/o11y-go/o11y/internal/mwcore"
 )
 
 // maxStackBytes bounds the stack trace recorded for a panic.
@@ -25,28 +25,36 @@ const maxStackBytes = 8 << 10
 // and in the log, never on the wire.
 const errPanicMessage = "internal error"
 
-// recoverer is shared by the unary and stream interceptors.
+// recoverer is shared by the unary and stream interceptors. It follows the
+// options of the server handler that tagged the RPC, else those of h (the
+// handler [ServerOptions] built it with; nil for a bare interceptor).
 type recoverer struct {
-	cfg    *config
+	h      *handler
 	logger *slog.Logger
 }
 
-func newRecoverer(sdk *o11y.SDK, opts []Option) *recoverer {
+func newRecoverer(sdk *o11y.SDK, h *handler) *recoverer {
 	if sdk == nil {
 		sdk = o11y.Default()
 	}
-	return &recoverer{cfg: newConfig(opts), logger: sdk.Logger()}
+	return &recoverer{h: h, logger: sdk.Logger()}
 }
 
 // UnaryServerRecovery returns the unary half of what a stats handler cannot
 // do: it recovers a panicking handler — recording the panic value and stack
 // as an "exception" event on the RPC's span, marking the span as a fault,
 // logging one Error line and answering codes.Internal — and it sends the
-// x-amzn-trace-id response metadata ("Root=<trace id>", plus ";Sampled=1|0"
-// only when the caller sent "Sampled=?") and x-request-id. The response
-// metadata needs [NewServerHandler] registered on the same server.
-func UnaryServerRecovery(sdk *o11y.SDK, opts ...Option) grpc.UnaryServerInterceptor {
-	r := newRecoverer(sdk, opts)
+// x-amzn-trace-id response metadata (as httpmw does: "Root=<trace id>",
+// plus ";Parent=" when the caller sent one and ";Sampled=1|0" when the
+// caller sent a Sampled field, "Sampled=?" included) and the request id. It
+// takes no options: the response metadata and [WithRePanic] come from the
+// [NewServerHandler] registered on the same server (without one it only
+// recovers). [ServerOptions] sets up both.
+func UnaryServerRecovery(sdk *o11y.SDK) grpc.UnaryServerInterceptor {
+	return unaryRecovery(newRecoverer(sdk, nil))
+}
+
+func unaryRecovery(r *recoverer) grpc.UnaryServerInterceptor {
 	return func(ctx context.Context, req any, info *grpc.UnaryServerInfo, next grpc.UnaryHandler) (resp any, err error) {
 		if md, ok := responseMD(ctx); ok {
 			_ = grpc.SetHeader(ctx, md) // fails only if headers went out already
@@ -61,8 +69,11 @@ func UnaryServerRecovery(sdk *o11y.SDK, opts ...Option) grpc.UnaryServerIntercep
 }
 
 // StreamServerRecovery is [UnaryServerRecovery] for streaming handlers.
-func StreamServerRecovery(sdk *o11y.SDK, opts ...Option) grpc.StreamServerInterceptor {
-	r := newRecoverer(sdk, opts)
+func StreamServerRecovery(sdk *o11y.SDK) grpc.StreamServerInterceptor {
+	return streamRecovery(newRecoverer(sdk, nil))
+}
+
+func streamRecovery(r *recoverer) grpc.StreamServerInterceptor {
 	return func(srv any, ss grpc.ServerStream, info *grpc.StreamServerInfo, next grpc.StreamHandler) (err error) {
 		ctx := ss.Context()
 		if md, ok := responseMD(ctx); ok {
@@ -83,10 +94,12 @@ func StreamServerRecovery(sdk *o11y.SDK, opts ...Option) grpc.StreamServerInterc
 //
 //	srv := grpc.NewServer(grpcmw.ServerOptions(sdk)...)
 func ServerOptions(sdk *o11y.SDK, opts ...Option) []grpc.ServerOption {
+	h := newServerHandler(sdk, opts)
+	r := newRecoverer(sdk, h)
 	return []grpc.ServerOption{
-		grpc.StatsHandler(NewServerHandler(sdk, opts...)),
-		grpc.ChainUnaryInterceptor(UnaryServerRecovery(sdk, opts...)),
-		grpc.ChainStreamInterceptor(StreamServerRecovery(sdk, opts...)),
+		grpc.StatsHandler(h),
+		grpc.ChainUnaryInterceptor(unaryRecovery(r)),
+		grpc.ChainStreamInterceptor(streamRecovery(r)),
 	}
 }
 
@@ -113,9 +126,10 @@ func (r *recoverer) recovered(ctx context.Context, v any) error {
 		span.SetStatus(otelcodes.Error, "panic: "+truncate(msg, statusMessageSize))
 	}
 	method := ""
+	h := r.h
 	if st := stateFrom(ctx); st != nil {
 		st.panicked.Store(true)
-		method = st.fullMethod
+		method, h = st.fullMethod, st.h
 	} else if m, ok := grpc.Method(ctx); ok {
 		method = m
 	}
@@ -123,35 +137,23 @@ func (r *recoverer) recovered(ctx context.Context, v any) error {
 		slog.String("rpc.method", method),
 		slog.String("panic", truncate(msg, 1024)),
 		slog.String("stack", string(stack)))
-	if r.cfg.repanic {
+	if h != nil && h.rePanic {
 		panic(v)
 	}
 	return status.Error(codes.Internal, errPanicMessage)
 }
 
-// responseMD builds the response metadata for ctx's RPC: x-amzn-trace-id as
-// aws-xray-sdk-go sends it on gRPC, and the request id.
+// responseMD builds the response metadata for ctx's RPC: the request id and
+// x-amzn-trace-id, built as the HTTP middleware builds its response header.
 func responseMD(ctx context.Context) (metadata.MD, bool) {
 	st := stateFrom(ctx)
-	if st == nil || st.span == nil {
+	if st == nil || st.span == nil || st.h == nil || st.h.client {
 		return nil, false
 	}
 	// The values live in st (never reused); grpc.SetHeader copies the map.
 	st.respVals[0] = st.req.RequestID
-	md := metadata.MD{requestIDKey: st.respVals[0:1:1]}
-	sc := st.span.SpanContext()
-	if sc.HasTraceID() {
-		buf := st.respBuf[:0]
-		buf = append(buf, "Root="...)
-		buf = xrayid.AppendTraceID(buf, sc.TraceID())
-		if st.sampleReq {
-			buf = append(buf, ";Sampled="...)
-			if sc.IsSampled() {
-				buf = append(buf, '1')
-			} else {
-				buf = append(buf, '0')
-			}
-		}
+	md := metadata.MD{st.h.reqIDKey: st.respVals[0:1:1]}
+	if buf := mwcore.AppendTraceHeader(st.respBuf[:0], ctx, st.span.SpanContext(), st.xray); len(buf) > 0 {
 		st.respVals[1] = bytesToString(buf)
 		md[traceHeaderKey] = st.respVals[1:2:2]
 	}

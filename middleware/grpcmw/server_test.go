@@ -6,7 +6,6 @@ import (
 	"regexp"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -19,6 +18,7 @@ import (
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
 	testpb "google.golang.org/grpc/interop/grpc_testing"
 	"google.golang.org/grpc/metadata"
+	"google.golang.org/grpc/stats"
 	"google.golang.org/grpc/status"
 
 	"github.com/o11y-go/o11y/internal/reqstate"
@@ -35,15 +35,14 @@ const (
 	testService_ = "grpc.testing.TestService"
 )
 
-// waitSpans waits until n spans have ended: the server ends its span after
-// the status went out, so the client may see the reply first.
-func waitSpans(t *testing.T, rec *o11ytest.Recorder, n int) tracetest.SpanStubs {
+// waitSpans returns the ended spans, which must be n, once no RPC is in
+// flight on either side: the server ends its span after the status went
+// out, so the client may see the reply first.
+func waitSpans(t *testing.T, e *env, n int) tracetest.SpanStubs {
 	t.Helper()
-	if !assert.Eventually(t, func() bool { return len(rec.Spans()) >= n }, 5*time.Second, 5*time.Millisecond) {
-		t.Fatalf("want %d spans, have %v", n, spanNames(rec.Spans()))
-	}
-	time.Sleep(10 * time.Millisecond) // catch any extra span
-	spans := rec.Spans()
+	e.cliTrack.waitIdle(t)
+	e.srvTrack.waitIdle(t)
+	spans := e.rec.Spans()
 	require.Len(t, spans, n, "spans: %v", spanNames(spans))
 	return spans
 }
@@ -81,7 +80,7 @@ func TestUnaryServerAndClientSpans(t *testing.T) {
 	_, err := e.client.UnaryCall(ctxTimeout(t), &testpb.SimpleRequest{ResponseSize: 10, Payload: &testpb.Payload{Body: []byte("hi")}}, grpc.Header(&header))
 	require.NoError(t, err)
 
-	spans := waitSpans(t, e.rec, 2)
+	spans := waitSpans(t, e, 2)
 	srv, cli := spanOfKind(t, spans, trace.SpanKindServer), spanOfKind(t, spans, trace.SpanKindClient)
 
 	assert.Equal(t, unaryMethod, srv.Name)
@@ -111,8 +110,9 @@ func TestUnaryServerAndClientSpans(t *testing.T) {
 	assert.Equal(t, cli.SpanContext.SpanID(), srv.Parent.SpanID())
 	assert.True(t, srv.Parent.IsRemote())
 
-	// Response metadata: Root only (no Sampled, none was requested), request id.
-	assert.Equal(t, []string{"Root=" + xrayid.FormatTraceID(srv.SpanContext.TraceID())}, header.Get("x-amzn-trace-id"))
+	// Response metadata as httpmw answers: Root, the caller's Parent and the
+	// decision (the caller sent Sampled), and the request id.
+	assert.Equal(t, []string{"Root=" + xrayid.FormatTraceID(srv.SpanContext.TraceID()) + ";Parent=" + cli.SpanContext.SpanID().String() + ";Sampled=1"}, header.Get("x-amzn-trace-id"))
 	require.Len(t, header.Get("x-request-id"), 1)
 	assert.Regexp(t, `^[0-9a-f]{32}$`, header.Get("x-request-id")[0])
 }
@@ -126,8 +126,9 @@ func TestStatusCodesSetFlagsAndSpanStatus(t *testing.T) {
 				ResponseStatus: &testpb.EchoStatus{Code: int32(c), Message: "msg " + c.String()},
 			})
 			require.Equal(t, c, status.Code(err))
-			spans := waitSpans(t, e.rec, 2)
-			fault := grpcmw.CodeFlags(c)&4 != 0 // metrics.FlagFault
+			spans := waitSpans(t, e, 2)
+			fault := c == codes.Unknown || c == codes.DeadlineExceeded || c == codes.Unimplemented ||
+				c == codes.Internal || c == codes.Unavailable || c == codes.DataLoss
 			for _, s := range spans {
 				assert.Equal(t, int64(c), attrs(s)["rpc.grpc.status_code"].AsInt64(), s.SpanKind)
 				if fault {
@@ -141,28 +142,6 @@ func TestStatusCodesSetFlagsAndSpanStatus(t *testing.T) {
 	}
 }
 
-func TestCodeFlagsTable(t *testing.T) {
-	const (
-		none     = 0
-		errF     = 1 // metrics.FlagError
-		throttle = 2 // metrics.FlagThrottle
-		fault    = 4 // metrics.FlagFault
-	)
-	want := map[codes.Code]int{
-		codes.OK:       none,
-		codes.Canceled: errF, codes.InvalidArgument: errF, codes.NotFound: errF, codes.AlreadyExists: errF,
-		codes.PermissionDenied: errF, codes.Unauthenticated: errF, codes.FailedPrecondition: errF,
-		codes.Aborted: errF, codes.OutOfRange: errF,
-		codes.ResourceExhausted: errF | throttle,
-		codes.Unknown:           fault, codes.DeadlineExceeded: fault, codes.Unimplemented: fault,
-		codes.Internal: fault, codes.Unavailable: fault, codes.DataLoss: fault,
-		codes.Code(99): fault,
-	}
-	for c, w := range want {
-		assert.Equal(t, w, int(grpcmw.CodeFlags(c)), c.String())
-	}
-}
-
 func TestIncomingTraceContext(t *testing.T) {
 	e := newEnv(t, envOpts{noClientMW: true})
 	const root = "1-5759e988-bd862e3fe1be46a994272793"
@@ -173,8 +152,9 @@ func TestIncomingTraceContext(t *testing.T) {
 		wantParent       string
 		wantResp         string
 	}{
-		{"xray sampled", "x-amzn-trace-id", "Root=" + root + ";Parent=" + parent + ";Sampled=1", "5759e988bd862e3fe1be46a994272793", parent, "Root=" + root},
-		{"xray sampling requested", "x-amzn-trace-id", "Root=" + root + ";Parent=" + parent + ";Sampled=?", "5759e988bd862e3fe1be46a994272793", parent, "Root=" + root + ";Sampled=1"},
+		{"xray sampled", "x-amzn-trace-id", "Root=" + root + ";Parent=" + parent + ";Sampled=1", "5759e988bd862e3fe1be46a994272793", parent, "Root=" + root + ";Parent=" + parent + ";Sampled=1"},
+		{"xray sampling requested", "x-amzn-trace-id", "Root=" + root + ";Parent=" + parent + ";Sampled=?", "5759e988bd862e3fe1be46a994272793", parent, "Root=" + root + ";Parent=" + parent + ";Sampled=1"},
+		{"xray no decision field", "x-amzn-trace-id", "Root=" + root + ";Parent=" + parent, "5759e988bd862e3fe1be46a994272793", parent, "Root=" + root + ";Parent=" + parent},
 		{"traceparent", "traceparent", "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01", "4bf92f3577b34da6a3ce929d0e0e4736", "00f067aa0ba902b7", "Root=1-4bf92f35-77b34da6a3ce929d0e0e4736"},
 	}
 	for _, tc := range tests {
@@ -184,7 +164,7 @@ func TestIncomingTraceContext(t *testing.T) {
 			var header metadata.MD
 			_, err := e.client.UnaryCall(ctx, &testpb.SimpleRequest{}, grpc.Header(&header))
 			require.NoError(t, err)
-			srv := waitSpans(t, e.rec, 1)[0]
+			srv := waitSpans(t, e, 1)[0]
 			assert.Equal(t, tc.wantTrace, srv.SpanContext.TraceID().String())
 			assert.Equal(t, tc.wantParent, srv.Parent.SpanID().String())
 			assert.Equal(t, []string{tc.wantResp}, header.Get("x-amzn-trace-id"))
@@ -203,6 +183,7 @@ func TestRequestID(t *testing.T) {
 	e := newEnv(t, envOpts{noClientMW: true, unaryServer: []grpc.UnaryServerInterceptor{capture}})
 	for _, tc := range []struct{ in, want string }{
 		{"req-123_abc.def", "req-123_abc.def"},
+		{"svc@host:1/YWJj+ZA==", "svc@host:1/YWJj+ZA=="}, // the one rule httpmw keeps too
 		{"bad id with spaces", "generated"},
 		{strings.Repeat("a", 129), "generated"},
 		{"", "generated"},
@@ -233,7 +214,7 @@ func TestHealthAndReflectionFilteredByDefault(t *testing.T) {
 	require.NoError(t, err)
 	_, err = e.client.EmptyCall(ctxTimeout(t), &testpb.Empty{}) // Unimplemented: instrumented
 	require.Equal(t, codes.Unimplemented, status.Code(err))
-	spans := waitSpans(t, e.rec, 2)
+	spans := waitSpans(t, e, 2)
 	for _, s := range spans {
 		assert.Equal(t, int64(codes.Unimplemented), attrs(s)["rpc.grpc.status_code"].AsInt64(), s.Name)
 	}
@@ -244,15 +225,15 @@ func TestHealthAndReflectionFilteredByDefault(t *testing.T) {
 
 func TestWithSkipReplacesDefault(t *testing.T) {
 	e := newEnv(t, envOpts{
-		server: []grpcmw.Option{grpcmw.WithSkip(grpcmw.Methods(unaryMethod))},
-		client: []grpcmw.Option{grpcmw.WithSkip(nil)},
+		server: []grpcmw.Option{grpcmw.WithSkip(grpcmw.Method(unaryMethod))},
+		client: []grpcmw.ClientOption{grpcmw.WithSkip()},
 	})
 	_, err := e.health.Check(ctxTimeout(t), &healthpb.HealthCheckRequest{})
 	require.NoError(t, err)
 	_, err = e.client.UnaryCall(ctxTimeout(t), &testpb.SimpleRequest{})
 	require.NoError(t, err)
 	// Server: health traced, UnaryCall skipped. Client: both traced.
-	spans := waitSpans(t, e.rec, 3)
+	spans := waitSpans(t, e, 3)
 	var names []string
 	for _, s := range spans {
 		names = append(names, fmt.Sprintf("%s %s", s.SpanKind, s.Name))
@@ -261,10 +242,17 @@ func TestWithSkipReplacesDefault(t *testing.T) {
 		"server /grpc.health.v1.Health/Check", "client grpc.health.v1.Health", "client " + testService_,
 	}, names)
 
-	any := grpcmw.Any(grpcmw.DefaultSkip, grpcmw.MethodPrefix("/internal.Admin/"), nil)
-	assert.True(t, any("/internal.Admin/Drain"))
-	assert.True(t, any("/grpc.health.v1.Health/Watch"))
-	assert.False(t, any(unaryMethod))
+	or := grpcmw.Or(grpcmw.DefaultSkip, grpcmw.MethodPrefix("/internal.Admin/"), nil)
+	assert.True(t, or("/internal.Admin/Drain"))
+	assert.True(t, or("/grpc.health.v1.Health/Watch"))
+	assert.False(t, or(unaryMethod))
+	and := grpcmw.And(grpcmw.MethodPrefix("/internal."), grpcmw.Not(grpcmw.Method("/internal.Admin/Keep")))
+	assert.True(t, and("/internal.Admin/Drain"))
+	assert.False(t, and("/internal.Admin/Keep"))
+	assert.False(t, and(unaryMethod))
+	assert.Nil(t, grpcmw.Or(), "Or() matches nothing")
+	assert.True(t, grpcmw.And()(unaryMethod), "And() matches everything")
+	assert.True(t, grpcmw.Not(nil)(unaryMethod))
 }
 
 func TestPanicRecoveredUnaryAndStream(t *testing.T) {
@@ -272,7 +260,7 @@ func TestPanicRecoveredUnaryAndStream(t *testing.T) {
 	_, err := e.client.UnaryCall(ctxTimeout(t), &testpb.SimpleRequest{Payload: &testpb.Payload{Body: []byte(bodyPanic)}})
 	require.Equal(t, codes.Internal, status.Code(err))
 	assert.Equal(t, "internal error", status.Convert(err).Message(), "the panic value must not reach the caller")
-	checkPanicSpan(t, waitSpans(t, e.rec, 2), "UnaryCall")
+	checkPanicSpan(t, waitSpans(t, e, 2), "UnaryCall")
 
 	e.rec.ResetSpans()
 	stream, err := e.client.StreamingOutputCall(ctxTimeout(t), &testpb.StreamingOutputCallRequest{
@@ -284,7 +272,7 @@ func TestPanicRecoveredUnaryAndStream(t *testing.T) {
 	require.NoError(t, err)
 	_, err = stream.Recv()
 	require.Equal(t, codes.Internal, status.Code(err))
-	checkPanicSpan(t, waitSpans(t, e.rec, 2), "StreamingOutputCall")
+	checkPanicSpan(t, waitSpans(t, e, 2), "StreamingOutputCall")
 }
 
 func checkPanicSpan(t *testing.T, spans tracetest.SpanStubs, method string) {
@@ -308,20 +296,32 @@ func checkPanicSpan(t *testing.T, spans tracetest.SpanStubs, method string) {
 	assert.Equal(t, int64(codes.Internal), attrs(cli)["rpc.grpc.status_code"].AsInt64())
 }
 
-func TestRepanic(t *testing.T) {
-	// Recovery with WithRepanic must record and then panic again; driven
-	// directly so the test process survives.
+// TestRePanic: WithRePanic given to the server handler governs the recovery
+// interceptor next to it, which records and then panics again (without it:
+// codes.Internal). Driven directly so the test process survives.
+func TestRePanic(t *testing.T) {
 	sdk, rec := o11ytest.New(t)
-	ic := grpcmw.UnaryServerRecovery(sdk, grpcmw.WithRepanic(true))
-	ctx, span := sdk.Tracer().Start(context.Background(), "x")
-	assert.PanicsWithValue(t, "again", func() {
-		_, _ = ic(ctx, nil, &grpc.UnaryServerInfo{FullMethod: unaryMethod}, func(context.Context, any) (any, error) { panic("again") })
-	})
-	span.End()
-	spans := rec.Spans()
-	require.Len(t, spans, 1)
-	require.Len(t, spans[0].Events, 1)
-	assert.Equal(t, "exception", spans[0].Events[0].Name)
+	ic := grpcmw.UnaryServerRecovery(sdk)
+	boom := func(context.Context, any) (any, error) { panic("again") }
+	for _, rePanic := range []bool{false, true} {
+		rec.ResetSpans()
+		h := grpcmw.NewServerHandler(sdk, grpcmw.WithRePanic(rePanic))
+		ctx := h.TagRPC(incomingCtx(), &stats.RPCTagInfo{FullMethodName: unaryMethod})
+		call := func() {
+			_, err := ic(ctx, nil, &grpc.UnaryServerInfo{FullMethod: unaryMethod}, boom)
+			assert.Equal(t, codes.Internal, status.Code(err))
+		}
+		if rePanic {
+			assert.PanicsWithValue(t, "again", call)
+		} else {
+			assert.NotPanics(t, call)
+		}
+		h.HandleRPC(ctx, &stats.End{Error: status.Error(codes.Internal, "")})
+		spans := rec.Spans()
+		require.Len(t, spans, 1)
+		require.Len(t, spans[0].Events, 1)
+		assert.Equal(t, "exception", spans[0].Events[0].Name)
+	}
 }
 
 func TestMessageEventsOption(t *testing.T) {
@@ -336,7 +336,7 @@ func TestMessageEventsOption(t *testing.T) {
 	require.NoError(t, stream.CloseSend())
 	_, err = stream.Recv()
 	require.ErrorIs(t, err, ioEOF)
-	spans := waitSpans(t, e.rec, 2)
+	spans := waitSpans(t, e, 2)
 	srv := spanOfKind(t, spans, trace.SpanKindServer)
 	var sent, recv int
 	for _, ev := range srv.Events {
@@ -360,7 +360,7 @@ func TestUnknownMethodEndsSpan(t *testing.T) {
 	e := newEnv(t, envOpts{})
 	err := e.conn.Invoke(ctxTimeout(t), "/no.Such/Method", &testpb.Empty{}, &testpb.Empty{})
 	require.Equal(t, codes.Unimplemented, status.Code(err))
-	spans := waitSpans(t, e.rec, 2)
+	spans := waitSpans(t, e, 2)
 	srv := spanOfKind(t, spans, trace.SpanKindServer)
 	assert.Equal(t, "UnknownMethod", srv.Name, "names off the wire stay out of span names")
 	assert.Equal(t, "/no.Such/Method", attrs(srv)["url.path"].AsString())

@@ -5,6 +5,8 @@ import (
 	"errors"
 	"io"
 	"net"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -16,6 +18,7 @@ import (
 	"google.golang.org/grpc/health"
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
 	testpb "google.golang.org/grpc/interop/grpc_testing"
+	"google.golang.org/grpc/stats"
 	"google.golang.org/grpc/status"
 	"google.golang.org/grpc/test/bufconn"
 
@@ -143,17 +146,19 @@ func (testService) FullDuplexCall(ss grpc.BidiStreamingServer[testpb.StreamingOu
 
 // env is one server and one client connection, instrumented by the same SDK.
 type env struct {
-	sdk    *o11y.SDK
-	rec    *o11ytest.Recorder
-	client testpb.TestServiceClient
-	health healthpb.HealthClient
-	conn   *grpc.ClientConn
-	addr   string
+	// srvTrack and cliTrack run after grpcmw's handlers: see rpcTracker.
+	srvTrack, cliTrack *rpcTracker
+	sdk                *o11y.SDK
+	rec                *o11ytest.Recorder
+	client             testpb.TestServiceClient
+	health             healthpb.HealthClient
+	conn               *grpc.ClientConn
+	addr               string
 }
 
 type envOpts struct {
 	server      []grpcmw.Option
-	client      []grpcmw.Option
+	client      []grpcmw.ClientOption
 	tcp         bool
 	noClientMW  bool
 	unaryServer []grpc.UnaryServerInterceptor
@@ -187,9 +192,20 @@ func newEnv(t testing.TB, o envOpts) *env {
 		lis = bl
 		dial = grpc.WithContextDialer(func(ctx context.Context, _ string) (net.Conn, error) { return bl.DialContext(ctx) })
 	}
+	// Tests get the sync points; benchmarks measure gRPC and grpcmw alone.
+	var srvTrack, cliTrack *rpcTracker
 	var sopts []grpc.ServerOption
+	if _, bench := t.(*testing.B); !bench {
+		srvTrack, cliTrack = newTracker(), newTracker()
+		// WaitForHandlers: Stop returns once every handler (and so every
+		// stats End) has run.
+		sopts = append(sopts, grpc.WaitForHandlers(true))
+	}
 	if !o.bareServer {
-		sopts = grpcmw.ServerOptions(sdk, o.server...)
+		sopts = append(sopts, grpcmw.ServerOptions(sdk, o.server...)...)
+	}
+	if srvTrack != nil {
+		sopts = append(sopts, grpc.StatsHandler(srvTrack))
 	}
 	if len(o.unaryServer) > 0 {
 		sopts = append(sopts, grpc.ChainUnaryInterceptor(o.unaryServer...))
@@ -207,6 +223,9 @@ func newEnv(t testing.TB, o envOpts) *env {
 	if !o.noClientMW {
 		dopts = append(dopts, grpc.WithStatsHandler(grpcmw.NewClientHandler(sdk, o.client...)))
 	}
+	if cliTrack != nil {
+		dopts = append(dopts, grpc.WithStatsHandler(cliTrack))
+	}
 	conn, err := grpc.NewClient(target, dopts...)
 	require.NoError(t, err)
 	t.Cleanup(func() {
@@ -214,11 +233,87 @@ func newEnv(t testing.TB, o envOpts) *env {
 		srv.Stop()
 		<-served
 	})
-	return &env{sdk: sdk, rec: rec, client: testpb.NewTestServiceClient(conn), health: healthpb.NewHealthClient(conn), conn: conn, addr: target}
+	return &env{srvTrack: srvTrack, cliTrack: cliTrack, sdk: sdk, rec: rec, client: testpb.NewTestServiceClient(conn), health: healthpb.NewHealthClient(conn), conn: conn, addr: target}
 }
 
 func ctxTimeout(t testing.TB) context.Context {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	t.Cleanup(cancel)
 	return ctx
+}
+
+// rpcTracker is a stats.Handler registered after grpcmw's. gRPC calls stats
+// handlers in registration order, so when the tracker sees an RPC end,
+// grpcmw has already ended that RPC's span: "no RPC in flight" on both sides
+// is a sync point after which no further span can appear (no sleeping and
+// hoping).
+type rpcTracker struct {
+	mu       sync.Mutex
+	inflight int
+	idle     chan struct{} // closed when inflight drops to 0; nil while idle
+}
+
+type trackKey struct{}
+
+type trackState struct{ begun, done atomic.Bool }
+
+func newTracker() *rpcTracker { return &rpcTracker{} }
+
+func (r *rpcTracker) TagRPC(ctx context.Context, _ *stats.RPCTagInfo) context.Context {
+	r.mu.Lock()
+	r.inflight++
+	if r.idle == nil {
+		r.idle = make(chan struct{})
+	}
+	r.mu.Unlock()
+	return context.WithValue(ctx, trackKey{}, &trackState{})
+}
+
+func (r *rpcTracker) HandleRPC(ctx context.Context, s stats.RPCStats) {
+	st, _ := ctx.Value(trackKey{}).(*trackState)
+	if st == nil {
+		return
+	}
+	switch s.(type) {
+	case *stats.Begin:
+		st.begun.Store(true)
+	case *stats.End:
+		r.finish(st)
+	case *stats.OutTrailer:
+		if !s.IsClient() && !st.begun.Load() {
+			r.finish(st) // unknown method: grpc-go never begins (or ends) it
+		}
+	}
+}
+
+func (r *rpcTracker) finish(st *trackState) {
+	if !st.done.CompareAndSwap(false, true) {
+		return
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.inflight--; r.inflight == 0 && r.idle != nil {
+		close(r.idle)
+		r.idle = nil
+	}
+}
+
+func (r *rpcTracker) TagConn(ctx context.Context, _ *stats.ConnTagInfo) context.Context { return ctx }
+func (r *rpcTracker) HandleConn(context.Context, stats.ConnStats)                       {}
+
+// waitIdle waits until no RPC is in flight. The timeout only turns a hang
+// into a failure.
+func (r *rpcTracker) waitIdle(t testing.TB) {
+	t.Helper()
+	r.mu.Lock()
+	idle := r.idle
+	r.mu.Unlock()
+	if idle == nil {
+		return
+	}
+	select {
+	case <-idle:
+	case <-time.After(10 * time.Second):
+		t.Fatal("RPCs still in flight")
+	}
 }

@@ -83,12 +83,12 @@ func TestInteropXRayClientToOurServer(t *testing.T) {
 	require.NoError(t, json.Unmarshal(doc.Subsegments[0], &sub))
 	assert.Equal(t, "remote", sub.Namespace)
 
-	srv := waitSpans(t, e.rec, 1)[0]
+	srv := waitSpans(t, e, 1)[0]
 	assert.Equal(t, trace.SpanKindServer, srv.SpanKind)
 	assert.Equal(t, doc.TraceID, xrayid.FormatTraceID(srv.SpanContext.TraceID()), "trace id continued")
 	assert.Equal(t, sub.ID, srv.Parent.SpanID().String(), "parent is the X-Ray client subsegment")
 	assert.True(t, srv.SpanContext.IsSampled())
-	assert.Equal(t, []string{"Root=" + doc.TraceID}, header.Get("x-amzn-trace-id"))
+	assert.Equal(t, []string{"Root=" + doc.TraceID + ";Parent=" + sub.ID + ";Sampled=1"}, header.Get("x-amzn-trace-id"))
 }
 
 // TestInteropOurClientToXRayServer: our client handler calls a server using
@@ -104,7 +104,7 @@ func TestInteropOurClientToXRayServer(t *testing.T) {
 
 	doc := next()
 	assert.Equal(t, "grpc.testing.TestService", doc.Name)
-	spans := waitSpans(t, e.rec, 2)
+	spans := waitSpans(t, e, 2)
 	cli := spanOfKind(t, spans, trace.SpanKindClient)
 	assert.Equal(t, xrayid.FormatTraceID(cli.SpanContext.TraceID()), doc.TraceID, "trace id continued")
 	assert.Equal(t, cli.SpanContext.SpanID().String(), doc.ParentID, "parent is our client span")

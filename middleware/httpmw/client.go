@@ -1,8 +1,6 @@
 package httpmw
 
 import (
-	"github.com/o11y-go/o11y/internal/redact"
-	"github.com/o11y-go/o11y/internal/reqstate"
 	"io"
 	"net/http"
 	"net/url"
@@ -15,21 +13,9 @@ import (
 	"go.opentelemetry.io/otel/trace"
 
 	"github.com/o11y-go/o11y"
+	"github.com/o11y-go/o11y/internal/redact"
+	"github.com/o11y-go/o11y/internal/reqstate"
 )
-
-// ClientOption configures [Transport].
-type ClientOption struct{ apply func(*clientConfig) }
-
-type clientConfig struct {
-	peerService string
-}
-
-// WithPeerService names the called service: the client span (and so the
-// X-Ray subsegment and service-map node) is named peerService and carries
-// peer.service. Default: the request's host name.
-func WithPeerService(name string) ClientOption {
-	return ClientOption{func(c *clientConfig) { c.peerService = name }}
-}
 
 // Transport returns an http.RoundTripper that traces every request through
 // base (nil means [http.DefaultTransport]) with a CLIENT span, an X-Ray
@@ -47,9 +33,10 @@ func Transport(sdk *o11y.SDK, base http.RoundTripper, opts ...ClientOption) http
 		base = http.DefaultTransport
 	}
 	t := &transport{base: base, tracer: sdk.Tracer(), prop: sdk.Propagator()}
+	t.cfg.reqIDHeader = DefaultRequestIDHeader
 	for _, o := range opts {
-		if o.apply != nil {
-			o.apply(&t.cfg)
+		if o != nil {
+			o.applyClient(&t.cfg)
 		}
 	}
 	return t
@@ -93,7 +80,7 @@ func (t *transport) RoundTrip(r *http.Request) (*http.Response, error) {
 	attrs = append(attrs,
 		attribute.String("http.request.method", method),
 		attribute.String("server.address", host),
-		attribute.String("url.full", RedactURL(r.URL)),
+		attribute.String("url.full", redact.URL(r.URL)),
 	)
 	if p := port(r.URL); p > 0 {
 		attrs = append(attrs, attribute.Int("server.port", p))
@@ -110,8 +97,9 @@ func (t *transport) RoundTrip(r *http.Request) (*http.Response, error) {
 	t.prop.Inject(ctx, propagation.HeaderCarrier(r2.Header))
 	// Forward the request id so every service's log lines for this request
 	// share request_id (the callee's middleware accepts a valid incoming id).
-	if id := reqstate.RequestID(ctx); id != "" && r2.Header.Get(DefaultRequestIDHeader) == "" {
-		r2.Header.Set(DefaultRequestIDHeader, id)
+	// (An id set on the request by the application wins.)
+	if id := reqstate.RequestID(ctx); id != "" && r2.Header.Get(t.cfg.reqIDHeader) == "" {
+		r2.Header.Set(t.cfg.reqIDHeader, id)
 	}
 
 	resp, err := t.base.RoundTrip(r2)
@@ -170,13 +158,6 @@ func (b *tracedBody) Close() error {
 }
 
 func (b *tracedBody) end() { b.span.End() }
-
-// RedactURL returns u as a string without its user info, query and
-// fragment, so credentials and secrets in query parameters never reach a
-// span.
-func RedactURL(u *url.URL) string {
-	return redact.URL(u)
-}
 
 func port(u *url.URL) int {
 	if p := u.Port(); p != "" {

@@ -118,18 +118,31 @@ func TestClientStatusAndErrors(t *testing.T) {
 	assert.False(t, hasStatus)
 }
 
-func TestRedactURL(t *testing.T) {
+type roundTripFunc func(*http.Request) (*http.Response, error)
+
+func (f roundTripFunc) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }
+
+// TestClientRedactsURL: url.full never carries user info, query or fragment.
+func TestClientRedactsURL(t *testing.T) {
+	sdk, rec := newSDK(t)
+	ok := roundTripFunc(func(r *http.Request) (*http.Response, error) {
+		return &http.Response{StatusCode: 200, Body: http.NoBody, Request: r}, nil
+	})
+	c := httpmw.Client(sdk, &http.Client{Transport: ok})
 	for in, want := range map[string]string{
 		"https://u:p@h.example:8443/a/b?token=x#frag": "https://h.example:8443/a/b",
 		"http://h/a?":      "http://h/a",
 		"http://user@h/a":  "http://h/a",
 		"http://h/%2Fa?q=": "http://h/%2Fa",
 	} {
-		u, err := url.Parse(in)
+		rec.ResetSpans()
+		resp, err := c.Get(in)
 		require.NoError(t, err)
-		assert.Equal(t, want, httpmw.RedactURL(u), in)
+		require.NoError(t, resp.Body.Close())
+		cl := spansOfKind(rec, trace.SpanKindClient)
+		require.Len(t, cl, 1)
+		assert.Equal(t, want, attrString(cl[0], "url.full"), in)
 	}
-	assert.Equal(t, "", httpmw.RedactURL(nil))
 }
 
 func TestTransportForwardsTheRequestID(t *testing.T) {
@@ -151,4 +164,38 @@ func TestTransportForwardsTheRequestID(t *testing.T) {
 	req.Header.Set("X-Request-Id", "req-42")
 	front.ServeHTTP(httptest.NewRecorder(), req)
 	assert.Equal(t, "req-42", gotDownstream)
+}
+
+// TestRequestIDHeaderOption: WithRequestIDHeader is one option for both
+// sides: the server reads and returns the id in it, the client forwards it
+// in it, and an id the application set on the outgoing request wins.
+func TestRequestIDHeaderOption(t *testing.T) {
+	sdk, _ := o11ytest.New(t)
+	opt := httpmw.WithRequestIDHeader("x-correlation-id")
+	got := make(chan string, 1)
+	downstream := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		got <- r.Header.Get("X-Correlation-Id")
+	}))
+	defer downstream.Close()
+	client := httpmw.Client(sdk, nil, opt)
+	var appID string
+	front := httpmw.New(sdk, opt)(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		req, _ := http.NewRequestWithContext(r.Context(), http.MethodGet, downstream.URL, nil)
+		if appID != "" {
+			req.Header.Set("X-Correlation-Id", appID)
+		}
+		if resp, err := client.Do(req); err == nil {
+			resp.Body.Close()
+		}
+	}))
+	for _, tc := range []struct{ app, want string }{{"", "corr-7"}, {"set-by-app", "set-by-app"}} {
+		appID = tc.app
+		req := httptest.NewRequest(http.MethodGet, "/a", nil)
+		req.Header.Set("X-Correlation-Id", "corr-7")
+		w := httptest.NewRecorder()
+		front.ServeHTTP(w, req)
+		assert.Equal(t, tc.want, <-got)
+		assert.Equal(t, "corr-7", w.Header().Get("X-Correlation-Id"))
+		assert.Empty(t, w.Header().Get("X-Request-Id"))
+	}
 }

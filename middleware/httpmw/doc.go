@@ -17,20 +17,23 @@
 //   - extracts X-Amzn-Trace-Id / traceparent and starts a SERVER span with
 //     http.request.method, url.path, server.address and url.scheme, so the
 //     sampler sees them;
-//   - accepts a valid incoming X-Request-Id (1–128 of [A-Za-z0-9._:-]) or
-//     generates one, returns it in the response, and stores it (with the
-//     per-request debug-log decision) in the request state that logs and
-//     metrics read;
+//   - accepts a valid incoming X-Request-Id (1–128 of [A-Za-z0-9._:/+=@-],
+//     the rule grpcmw applies too) or generates one, returns it in the
+//     response, and stores it (with the per-request debug-log decision) in
+//     the request state that logs and metrics read;
 //   - answers with X-Amzn-Trace-Id: Root=<trace id>, plus ;Parent= when the
 //     caller sent one and ;Sampled= when the caller sent Sampled (Sampled=?
 //     is how a caller asks for the decision);
 //   - after the handler, names the span "<METHOD> <route>", sets
 //     http.route, http.response.status_code, user_agent.original,
-//     client.address (first X-Forwarded-For entry, else the peer),
+//     client.address (the first X-Forwarded-For entry when it is an IP
+//     address, else the peer),
 //     network.peer.address, body sizes and http.request.id, and marks 5xx
 //     as span status Error;
 //   - records Latency/Error/Fault for the operation (the span name) whether
-//     or not the trace is sampled, and writes one access line.
+//     or not the trace is sampled, and writes one access line: at the level
+//     of the SDK's Config.Logs.AccessLog (O11Y_ACCESS_LOG, default Info) or
+//     [WithAccessLog] on success, at least Warn for 4xx, Error for 5xx.
 //
 // The query string, Authorization, Cookie and other headers are never
 // recorded.
@@ -46,8 +49,10 @@
 // registered first in gin or echo, fill r.Pattern for an httpmw wrapping
 // the whole engine. A request no
 // route matched is named "<METHOD> unknown_route" ([UnknownRoute]); methods
-// outside the standard set become "_OTHER"; after 1000 distinct routes
-// further ones fold into [OverflowRoute].
+// outside the standard set become "_OTHER". Span names and the metrics
+// Operation dimension come from one guard: once the metrics recorder holds
+// its maximum of distinct operations (200, counted over HTTP, gRPC and the
+// application's own), new ones are named "other" in both.
 //
 // # Outcomes
 //
@@ -60,9 +65,17 @@
 // # Skip list
 //
 // [DefaultSkip] matches /healthz, /health, /ping, /readyz, /livez and the
-// ELB-HealthChecker user agent: no span, no metrics, no access line.
-// [WithSkip] replaces it with predicates composed from [Path],
-// [PathPrefix], [UserAgentPrefix], [Method], [Or], [And] and [Not].
+// ELB-HealthChecker user agent: no span, no metrics, no access line, no
+// request id or response header. [WithSkip] replaces it with predicates
+// composed from [Path], [PathPrefix], [UserAgentPrefix], [Method], [Or],
+// [And] and [Not].
+//
+// # Options
+//
+// The server takes [Option]s, the client [ClientOption]s; the few that
+// apply to both ([WithRequestIDHeader]) are [SharedOption]s. Passing an
+// option where it has no effect does not compile. grpcmw has the same
+// vocabulary with the same meaning; the README tabulates the differences.
 //
 // # Response writer
 //
@@ -75,9 +88,11 @@
 //
 // [Transport] wraps an http.RoundTripper: a CLIENT span named after the
 // host (or [WithPeerService]) with url.full (no query, no user info),
-// server.address, server.port and the response status; X-Amzn-Trace-Id and
-// traceparent are injected into a clone of the request. The span ends when
-// the body is read to EOF or closed.
+// server.address, server.port and the response status; X-Amzn-Trace-Id,
+// traceparent and the request id of the request being served (X-Request-Id)
+// are injected into a clone of the request, so the next service, HTTP or
+// gRPC, logs the same request_id. The span ends when the body is read to
+// EOF or closed.
 //
 // # Cost
 //

@@ -15,9 +15,9 @@ import (
 	"go.opentelemetry.io/otel/trace"
 
 	"github.com/o11y-go/o11y"
+	"github.com/o11y-go/o11y/internal/mwcore"
 	"github.com/o11y-go/o11y/internal/reqstate"
 	"github.com/o11y-go/o11y/logging"
-	"github.com/o11y-go/o11y/metrics"
 	"github.com/o11y-go/o11y/tracing"
 )
 
@@ -35,11 +35,14 @@ func New(sdk *o11y.SDK, opts ...Option) func(http.Handler) http.Handler {
 	if sdk == nil {
 		sdk = o11y.Default()
 	}
-	cfg := config{skip: DefaultSkip, reqIDHeader: DefaultRequestIDHeader}
-	cfg.accessLog, cfg.accessLevel = accessFromConfig(sdk.Config().Logs.AccessLog)
+	cfg := config{
+		skip:        DefaultSkip,
+		reqIDHeader: DefaultRequestIDHeader,
+		access:      mwcore.AccessFromConfig(sdk.Config().Logs.AccessLog),
+	}
 	for _, o := range opts {
-		if o.apply != nil {
-			o.apply(&cfg)
+		if o != nil {
+			o.applyServer(&cfg)
 		}
 	}
 	s := &server{
@@ -47,8 +50,8 @@ func New(sdk *o11y.SDK, opts ...Option) func(http.Handler) http.Handler {
 		tracer: sdk.Tracer(),
 		prop:   sdk.Propagator(),
 		logh:   sdk.LogHandler(),
+		ops:    mwcore.NewOps(sdk.Metrics(), opName),
 	}
-	s.ops.rec = sdk.Metrics()
 	s.bufs.New = func() any { return newSpanBuf() }
 	return func(next http.Handler) http.Handler {
 		return &handler{s: s, next: next}
@@ -66,9 +69,14 @@ type server struct {
 	tracer trace.Tracer
 	prop   propagation.TextMapPropagator
 	logh   *logging.Handler
-	ops    opCache
+	ops    *mwcore.Ops[opKey]
 	bufs   sync.Pool // *spanBuf: attribute scratch space that never reaches a context
 }
+
+// opKey identifies an operation: "<METHOD> <route>".
+type opKey struct{ method, route string }
+
+func opName(k opKey) string { return k.method + " " + k.route }
 
 type handler struct {
 	s    *server
@@ -105,7 +113,7 @@ type request struct {
 	method string
 	route  string
 	entry  logging.AccessEntry
-	text   [128]byte // request id (≤ 32 generated) + response trace header (≤ 74)
+	text   [mwcore.GeneratedRequestIDLen + mwcore.MaxTraceHeaderLen]byte // request id + response trace header
 }
 
 // ServeHTTP implements http.Handler.
@@ -125,7 +133,7 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	q.route = s.route(r)
 	name := q.method
 	if q.route != "" {
-		name = s.ops.get(q.method, q.route).name
+		name = s.ops.Get(opKey{q.method, q.route}).Name
 	}
 	b := s.bufs.Get().(*spanBuf)
 	b.start[0] = attribute.String("http.request.method", q.method)
@@ -139,17 +147,11 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	// turned into strings without copying (see text).
 	text := q.text[:0]
 	id := r.Header.Get(s.cfg.reqIDHeader)
-	if !ValidRequestID(id) {
-		text = appendRequestID(text)
+	if !mwcore.ValidRequestID(id) {
+		text = mwcore.AppendRequestID(text)
 	}
 	nid := len(text)
-	if in, ok := tracing.IncomingHeader(ctx); ok {
-		text = in.AppendResponse(text, sc)
-	} else if in, ok := tracing.ParseHeader(r.Header.Get(tracing.HeaderName)); ok && in.TraceID == sc.TraceID() {
-		text = in.AppendResponse(text, sc) // propagator other than ours
-	} else {
-		text = tracing.Header{}.AppendResponse(text, sc)
-	}
+	text = mwcore.AppendTraceHeader(text, ctx, sc, r.Header.Get(tracing.HeaderName))
 	all := bytesToString(q.text[:], text)
 	if nid > 0 {
 		id = all[:nid]
@@ -215,23 +217,20 @@ func (s *server) finish(q *request, r *http.Request, span trace.Span, b *spanBuf
 	if route == "" {
 		route = UnknownRoute
 	}
-	op := s.ops.get(q.method, route)
-	q.st.Operation = op.name
+	op := s.ops.Get(opKey{q.method, route})
+	q.st.Operation = op.Name
 
 	status := q.w.status
 	if !q.w.wrote && !aborted {
 		status = http.StatusOK // net/http answers 200 when the handler wrote nothing
 	}
-	flags := flagsFor(status)
+	flags := mwcore.HTTPFlags(status)
 
 	ua := clip(r.Header.Get("User-Agent"), 512)
 	peer := peerHost(r.RemoteAddr)
-	client := forwardedFor(r.Header.Get("X-Forwarded-For"))
-	if client == "" {
-		client = peer
-	}
+	client, _ := mwcore.ClientAddress(r.Header.Get("X-Forwarded-For"), peer)
 	if span.IsRecording() {
-		span.SetName(op.name)
+		span.SetName(op.Name)
 		a := b.end[:0]
 		if q.route != "" {
 			a = append(a, attribute.String("http.route", q.route))
@@ -274,10 +273,10 @@ func (s *server) finish(q *request, r *http.Request, span trace.Span, b *spanBuf
 
 	elapsed := time.Since(start)
 	ctx := r.Context()
-	op.op.Observe(ctx, elapsed, flags)
-	if s.cfg.accessLog && s.logh != nil {
+	op.Metrics.Observe(ctx, elapsed, flags)
+	if s.cfg.access.On && s.logh != nil {
 		e := &q.entry
-		e.Level = s.cfg.accessLevel
+		e.Level = s.cfg.access.Level(flags)
 		e.Protocol = "http"
 		e.Method = q.method
 		e.Route = route
@@ -396,46 +395,9 @@ func peerHost(addr string) string {
 	return strings.TrimSuffix(strings.TrimPrefix(addr, "["), "]")
 }
 
-// forwardedFor returns the first X-Forwarded-For entry (the original client
-// as the first proxy saw it; forgeable, hence client.address and not
-// network.peer.address), or "" when it is absent or implausible.
-func forwardedFor(v string) string {
-	if v == "" {
-		return ""
-	}
-	if i := strings.IndexByte(v, ','); i >= 0 {
-		v = v[:i]
-	}
-	v = strings.TrimSpace(v)
-	if len(v) > 64 {
-		return ""
-	}
-	for i := 0; i < len(v); i++ {
-		c := v[i]
-		if !(c >= '0' && c <= '9' || c >= 'a' && c <= 'f' || c >= 'A' && c <= 'F' || c == '.' || c == ':' || c == '[' || c == ']') {
-			return "" // only IP literals; anything else is noise or an attack
-		}
-	}
-	return v
-}
-
 func clip(s string, n int) string {
 	if len(s) > n {
 		return s[:n]
 	}
 	return s
-}
-
-// flagsFor maps an HTTP status to X-Ray outcome flags: 4xx error (429 also
-// throttle), 5xx fault.
-func flagsFor(status int) metrics.Flags {
-	switch {
-	case status == http.StatusTooManyRequests:
-		return metrics.FlagError | metrics.FlagThrottle
-	case status >= 400 && status < 500:
-		return metrics.FlagError
-	case status >= 500 && status < 600:
-		return metrics.FlagFault
-	}
-	return 0
 }

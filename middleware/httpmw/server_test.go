@@ -21,6 +21,7 @@ import (
 
 	"github.com/o11y-go/o11y"
 	"github.com/o11y-go/o11y/internal/reqstate"
+	"github.com/o11y-go/o11y/metrics"
 	"github.com/o11y-go/o11y/middleware/httpmw"
 	"github.com/o11y-go/o11y/middleware/httpmw/chiroute"
 )
@@ -280,6 +281,7 @@ func TestRequestID(t *testing.T) {
 		keep     bool
 	}{
 		{"valid", "abc-123_X.y:z", true},
+		{"gRPC-style id", "svc@host/YWJj+ZA==", true},
 		{"max length", strings.Repeat("a", 128), true},
 		{"too long", strings.Repeat("a", 129), false},
 		{"bad chars", `x"},"level":"ERROR`, false},
@@ -317,6 +319,70 @@ func TestCustomRequestIDHeaderAndAccessLogOff(t *testing.T) {
 	assert.Empty(t, resp.Header.Get("X-Request-Id"))
 	assert.Empty(t, accessLines(rec))
 	assert.Len(t, rec.Spans(), 1)
+}
+
+// TestAccessLevels: the access line's level follows the outcome (the same
+// policy as grpcmw): the configured level on success, Warn for client
+// errors, Error for faults; Config.Logs.AccessLog (O11Y_ACCESS_LOG) sets the
+// base level or turns the line off.
+func TestAccessLevels(t *testing.T) {
+	h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		code, _ := strconv.Atoi(strings.TrimPrefix(r.URL.Path, "/"))
+		w.WriteHeader(code)
+	})
+	for _, tc := range []struct {
+		cfg  string
+		want map[int]string // status → level; missing: no line
+	}{
+		{"", map[int]string{200: "INFO", 404: "WARN", 429: "WARN", 500: "ERROR"}},
+		{"warn", map[int]string{200: "WARN", 404: "WARN", 500: "ERROR"}},
+		{"off", map[int]string{}},
+	} {
+		t.Run("O11Y_ACCESS_LOG="+tc.cfg, func(t *testing.T) {
+			sdk, rec := newSDK(t, func(c *o11y.Config) { c.Logs.AccessLog = tc.cfg })
+			mw := httpmw.New(sdk)(h)
+			for _, code := range []int{200, 404, 429, 500} {
+				mw.ServeHTTP(httptest.NewRecorder(), httptest.NewRequest("GET", "/"+strconv.Itoa(code), nil))
+			}
+			got := map[int]string{}
+			for _, l := range accessLines(rec) {
+				got[int(l["status"].(float64))] = l["level"].(string)
+			}
+			for code, level := range tc.want {
+				assert.Equal(t, level, got[code], "status %d", code)
+			}
+			if len(tc.want) == 0 {
+				assert.Empty(t, got)
+			}
+		})
+	}
+}
+
+// TestOperationCap: past the metrics recorder's operation cap, span names
+// fold into "other" exactly as the metrics Operation dimension does.
+func TestOperationCap(t *testing.T) {
+	sdk, rec := newSDK(t)
+	mw := httpmw.New(sdk, httpmw.WithRoute(func(r *http.Request) string { return r.URL.Path }))(http.NotFoundHandler())
+	const n = metrics.DefaultMaxOperations + 5
+	for i := 0; i < n; i++ {
+		mw.ServeHTTP(httptest.NewRecorder(), httptest.NewRequest("GET", "/r"+strconv.Itoa(i), nil))
+	}
+	spans := map[string]int{}
+	for _, s := range rec.Spans() {
+		spans[s.Name]++
+	}
+	assert.Equal(t, 1, spans["GET /r0"])
+	assert.Equal(t, 5, spans[metrics.OtherOperation], "span names past the cap")
+	rec.FlushMetrics()
+	ops := map[string]float64{}
+	for _, d := range rec.EMF() {
+		c, _ := metricSum(d["Latency"])
+		ops[d["Operation"].(string)] += c
+	}
+	assert.Len(t, ops, metrics.DefaultMaxOperations+1)
+	for name, c := range spans {
+		assert.Equal(t, float64(c), ops[name], "metrics Operation %q matches the span names", name)
+	}
 }
 
 const (
@@ -396,10 +462,32 @@ func TestSampledZeroStillCounted(t *testing.T) {
 	assert.Equal(t, inTrace, accessLines(rec)[0]["xray_trace_id"])
 }
 
+// finished wraps h so that done receives a value after h (the middleware,
+// whose deferred finish ends the span) has returned: the sync point for
+// handlers the client sees finish before the server does (streams, hijacked
+// connections).
+func finished(h http.Handler) (http.Handler, <-chan struct{}) {
+	done := make(chan struct{}, 16)
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		defer func() { done <- struct{}{} }()
+		h.ServeHTTP(w, r)
+	}), done
+}
+
+// waitDone waits for one value; the timeout only turns a hang into a failure.
+func waitDone(t *testing.T, done <-chan struct{}) {
+	t.Helper()
+	select {
+	case <-done:
+	case <-time.After(10 * time.Second):
+		t.Fatal("the handler never returned")
+	}
+}
+
 func TestSSEStreaming(t *testing.T) {
 	sdk, rec := newSDK(t)
 	next := make(chan struct{})
-	srv := serve(t, httpmw.New(sdk)(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	h, done := finished(httpmw.New(sdk)(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/event-stream")
 		f, ok := w.(http.Flusher)
 		if !assert.True(t, ok) {
@@ -410,11 +498,12 @@ func TestSSEStreaming(t *testing.T) {
 			f.Flush()
 			select {
 			case <-next:
-			case <-time.After(5 * time.Second):
+			case <-r.Context().Done():
 				return
 			}
 		}
 	})))
+	srv := serve(t, h)
 	resp, err := http.Get(srv.URL + "/events")
 	require.NoError(t, err)
 	defer resp.Body.Close()
@@ -426,13 +515,14 @@ func TestSSEStreaming(t *testing.T) {
 		_, _ = br.ReadString('\n')
 		next <- struct{}{}
 	}
-	require.Eventually(t, func() bool { return len(rec.Spans()) == 1 }, 5*time.Second, 10*time.Millisecond)
+	waitDone(t, done)
+	require.Len(t, rec.Spans(), 1)
 	assert.Equal(t, "200", attrString(rec.Spans()[0], "http.response.status_code"))
 }
 
 func TestHijackAndResponseController(t *testing.T) {
 	sdk, rec := newSDK(t)
-	srv := serve(t, httpmw.New(sdk)(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	h, done := finished(httpmw.New(sdk)(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		rc := http.NewResponseController(w)
 		assert.NoError(t, rc.SetWriteDeadline(time.Now().Add(5*time.Second)), "Unwrap reaches the server's writer")
 		conn, brw, err := rc.Hijack()
@@ -446,6 +536,7 @@ func TestHijackAndResponseController(t *testing.T) {
 		_, _ = brw.WriteString("echo:" + line)
 		_ = brw.Flush()
 	})))
+	srv := serve(t, h)
 	req, _ := http.NewRequest("GET", srv.URL+"/ws", nil)
 	req.Header.Set("Connection", "Upgrade")
 	req.Header.Set("Upgrade", "echo")
@@ -462,7 +553,8 @@ func TestHijackAndResponseController(t *testing.T) {
 	got, _ := bufio.NewReader(rw).ReadString('\n')
 	assert.Equal(t, "echo:hello\n", got)
 	_ = rw.Close()
-	require.Eventually(t, func() bool { return len(rec.Spans()) == 1 }, 5*time.Second, 10*time.Millisecond)
+	waitDone(t, done)
+	require.Len(t, rec.Spans(), 1)
 	assert.Equal(t, "101", attrString(rec.Spans()[0], "http.response.status_code"))
 }
 

@@ -27,6 +27,7 @@ import (
 type fakeDaemon struct {
 	mu   sync.Mutex
 	docs []map[string]any
+	more chan struct{} // closed and replaced when a document arrives
 }
 
 var (
@@ -50,7 +51,7 @@ func xrayDaemon(t *testing.T) *fakeDaemon {
 			daemonErr = err
 			return
 		}
-		d := &fakeDaemon{}
+		d := &fakeDaemon{more: make(chan struct{})}
 		go func() {
 			buf := make([]byte, 65536)
 			for {
@@ -66,6 +67,8 @@ func xrayDaemon(t *testing.T) *fakeDaemon {
 				if json.Unmarshal(body, &m) == nil {
 					d.mu.Lock()
 					d.docs = append(d.docs, m)
+					close(d.more)
+					d.more = make(chan struct{})
 					d.mu.Unlock()
 				}
 			}
@@ -103,17 +106,25 @@ func (d *fakeDaemon) wait(t *testing.T, pred func(map[string]any) bool) map[stri
 		}
 		return false
 	}
-	require.Eventually(t, func() bool {
+	// Each arriving document is a sync point; the timeout only turns a
+	// missing document into a failure.
+	timeout := time.After(10 * time.Second)
+	for {
 		d.mu.Lock()
-		defer d.mu.Unlock()
 		for _, m := range d.docs {
 			if walk(m) {
-				return true
+				d.mu.Unlock()
+				return found
 			}
 		}
-		return false
-	}, 5*time.Second, 10*time.Millisecond, "no matching X-Ray document in %v", d.dump())
-	return found
+		more := d.more
+		d.mu.Unlock()
+		select {
+		case <-more:
+		case <-timeout:
+			t.Fatalf("no matching X-Ray document in %v", d.dump())
+		}
+	}
 }
 
 // An aws-xray-sdk-go client calls our server: our server span's parent is
