@@ -301,3 +301,10 @@ func TestAgentQueueBounded(t *testing.T) {
 	assert.Error(t, s.close(ctx), "undelivered lines are reported on close")
 	assert.ErrorIs(t, s.writeLine(line), errClosed)
 }
+
+// queued returns the number of lines the sink holds (tests only).
+func (s *agentSink) queued() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return len(s.queue)
+}
