@@ -56,10 +56,10 @@ func otlpExp(t *testing.T, s *SDK) *otlpexport.Exporter {
 	return e
 }
 
-func noClientCert(t *testing.T, s *SDK) {
-	tc := otlpExp(t, s).TLSConfig()
-	require.NotNil(t, tc, "TLS stays on")
-	assert.Empty(t, tc.Certificates)
+func noOTLP(t *testing.T, s *SDK) {
+	assert.Nil(t, s.otlp, "no OTLP exporter")
+	assert.Nil(t, s.otlpBatch)
+	assert.Nil(t, s.xray, "not X-Ray instead either: OTLP was asked for")
 }
 
 func running(t *testing.T, s *SDK) {
@@ -108,13 +108,11 @@ var envCases = map[string][]envCase{
 	"OTEL_EXPORTER_OTLP_TIMEOUT": {{value: "soon", extra: otlpOn, fallback: "10000", check: func(t *testing.T, s *SDK) {
 		assert.Equal(t, 10*time.Second, otlpExp(t, s).Timeout())
 	}}},
-	"OTEL_EXPORTER_OTLP_CERTIFICATE": {{value: "/nonexistent/ca.pem", extra: otlpTLS, fallback: "system roots", check: func(t *testing.T, s *SDK) {
-		tc := otlpExp(t, s).TLSConfig()
-		require.NotNil(t, tc, "TLS stays on")
-		assert.Nil(t, tc.RootCAs, "the system roots")
-	}}},
-	"OTEL_EXPORTER_OTLP_CLIENT_CERTIFICATE": {{value: "/nonexistent/cert.pem", extra: otlpTLS, fallback: "no client certificate", check: noClientCert}},
-	"OTEL_EXPORTER_OTLP_CLIENT_KEY":         {{value: "/nonexistent/key.pem", extra: otlpTLS, fallback: "no client certificate", check: noClientCert}},
+	// TLS material that was asked for and cannot be used turns OTLP export
+	// off rather than widening the trust set (docs/OTLP.md).
+	"OTEL_EXPORTER_OTLP_CERTIFICATE":        {{value: "/nonexistent/ca.pem", extra: otlpTLS, fallback: "no OTLP export", check: noOTLP}},
+	"OTEL_EXPORTER_OTLP_CLIENT_CERTIFICATE": {{value: "/nonexistent/cert.pem", extra: otlpTLS, fallback: "no OTLP export", check: noOTLP}},
+	"OTEL_EXPORTER_OTLP_CLIENT_KEY":         {{value: "/nonexistent/key.pem", extra: otlpTLS, fallback: "no OTLP export", check: noOTLP}},
 	"OTEL_BSP_SCHEDULE_DELAY": {{value: "-1", extra: otlpOn, fallback: "5000", check: func(t *testing.T, s *SDK) {
 		assert.Equal(t, 5*time.Second, s.otlpBatch.Settings().Delay)
 	}}},

@@ -31,6 +31,12 @@ func (s *SDK) startTracing(ctx context.Context) (errs []error) {
 	defer func() {
 		for i, err := range errs {
 			errs[i] = wrapReport("tracing", err)
+			var ce *ConfigError
+			if errors.As(errs[i], &ce) {
+				// Unusable TLS files: otlpexport.New returns them.
+				s.reporter.Report(configKey(ce), errs[i])
+				continue
+			}
 			s.reporter.Report("tracing:"+errs[i].Error(), errs[i])
 		}
 		mu.Lock()

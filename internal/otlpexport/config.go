@@ -60,8 +60,8 @@ type Options struct {
 	Getenv func(string) string
 	// Report receives every unusable configuration value, as a
 	// *configerr.Error naming the variable (or FieldPrefix+field), the
-	// value (headers redacted) and the fallback in effect: none stops the
-	// exporter. It also receives the first failed attempt of an export
+	// value (headers redacted) and the fallback in effect, except unusable
+	// TLS files, which New returns (Fallback NoExport). It also receives the first failed attempt of an export
 	// that will be retried (so an unreachable collector is known before
 	// the retries run out), and strings that were not valid UTF-8 (once
 	// per minute). The caller rate-limits the rest; nil drops them.
@@ -201,7 +201,9 @@ func resolve(o Options) (*settings, error) {
 	}
 
 	if s.tls != nil {
-		s.resolveTLS(o.TLSConfig, env)
+		if err := s.resolveTLS(o.TLSConfig, env); err != nil {
+			return nil, err
+		}
 	}
 	return s, nil
 }
@@ -307,12 +309,18 @@ func (s *settings) setEndpoint(raw, name string, base, insecure bool, insecureVa
 	return ""
 }
 
+// NoExport is the Fallback of a *configerr.Error that New returns: TLS
+// material that was asked for (a CERTIFICATE, a client certificate and
+// key) cannot be used, and no exporter is built.
+const NoExport = "no OTLP export"
+
 // resolveTLS fills s.tls from the code's config or the CERTIFICATE,
-// CLIENT_CERTIFICATE and CLIENT_KEY variables. A file that cannot be used
-// is reported and left out, as the upstream exporters do: the system roots
-// instead of a missing CA file, no client certificate instead of a missing
-// pair (the collector then decides).
-func (s *settings) resolveTLS(code *tls.Config, env envReader) {
+// CLIENT_CERTIFICATE and CLIENT_KEY variables. TLS material that was asked
+// for and cannot be used is a deployment error: unlike the upstream
+// exporters, which log it and carry on with the system roots or without a
+// client certificate, it returns a *configerr.Error and New fails (a
+// narrower trust set is never silently widened).
+func (s *settings) resolveTLS(code *tls.Config, env envReader) error {
 	var cfg *tls.Config
 	if code != nil {
 		cfg = code.Clone()
@@ -320,15 +328,14 @@ func (s *settings) resolveTLS(code *tls.Config, env envReader) {
 		cfg = &tls.Config{}
 		if f, name := env.get("CERTIFICATE"); f != "" {
 			pem, err := os.ReadFile(f)
-			pool := x509.NewCertPool()
-			switch {
-			case err != nil:
-				s.report(configerr.New(name, f, "cannot read the file: "+pathErrText(err), "system roots"))
-			case !pool.AppendCertsFromPEM(pem):
-				s.report(configerr.New(name, f, "holds no PEM certificate", "system roots"))
-			default:
-				cfg.RootCAs = pool
+			if err != nil {
+				return configerr.New(name, f, "cannot read the file: "+pathErrText(err), NoExport)
 			}
+			pool := x509.NewCertPool()
+			if !pool.AppendCertsFromPEM(pem) {
+				return configerr.New(name, f, "holds no PEM certificate", NoExport)
+			}
+			cfg.RootCAs = pool
 		}
 		// The certificate and key are read as a pair: the TRACES_ pair,
 		// else the generic one (never one file from each).
@@ -342,20 +349,18 @@ func (s *settings) resolveTLS(code *tls.Config, env envReader) {
 				certFile, keyFile, prefix = c, k, "OTEL_EXPORTER_OTLP_"
 			}
 		}
-		const noClient = "no client certificate"
 		switch {
 		case certFile != "" && keyFile != "":
 			cert, err := tls.LoadX509KeyPair(certFile, keyFile)
 			if err != nil {
-				s.report(configerr.New(prefix+"CLIENT_CERTIFICATE", certFile,
-					"cannot load it with "+prefix+"CLIENT_KEY="+strconv.Quote(keyFile)+": "+pathErrText(err), noClient))
-			} else {
-				cfg.Certificates = []tls.Certificate{cert}
+				return configerr.New(prefix+"CLIENT_CERTIFICATE", certFile,
+					"cannot load it with "+prefix+"CLIENT_KEY="+strconv.Quote(keyFile)+": "+pathErrText(err), NoExport)
 			}
+			cfg.Certificates = []tls.Certificate{cert}
 		case certFile != "":
-			s.report(configerr.New(prefix+"CLIENT_CERTIFICATE", certFile, "set without "+prefix+"CLIENT_KEY", noClient))
+			return configerr.New(prefix+"CLIENT_CERTIFICATE", certFile, "set without "+prefix+"CLIENT_KEY", NoExport)
 		case keyFile != "":
-			s.report(configerr.New(prefix+"CLIENT_KEY", keyFile, "set without "+prefix+"CLIENT_CERTIFICATE", noClient))
+			return configerr.New(prefix+"CLIENT_KEY", keyFile, "set without "+prefix+"CLIENT_CERTIFICATE", NoExport)
 		}
 	}
 	if cfg.MinVersion == 0 {
@@ -365,6 +370,7 @@ func (s *settings) resolveTLS(code *tls.Config, env envReader) {
 		cfg.ServerName = s.endpoint.Hostname()
 	}
 	s.tls = cfg
+	return nil
 }
 
 // pathErrText is err without the file name a *fs.PathError repeats.
