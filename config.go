@@ -95,7 +95,9 @@ type TracesConfig struct {
 	//
 	// Every OTLP field left at its zero value falls back to its
 	// OTEL_EXPORTER_OTLP_* variable, also when the Config is built in code;
-	// a field that is set wins.
+	// a field that is set wins. An unusable value is reported as a
+	// ConfigError naming the field (Config.Traces.OTLPEndpoint) and its
+	// fallback; an unusable endpoint keeps OTLP on at the default.
 	OTLPEndpoint string
 	// OTLPProtocol is "grpc" (default) or "http/protobuf".
 	OTLPProtocol string

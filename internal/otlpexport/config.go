@@ -30,10 +30,12 @@ type Options struct {
 	// Insecure (or OTEL_EXPORTER_OTLP_INSECURE=true). Empty: the
 	// TRACES_ENDPOINT variable, else OTEL_EXPORTER_OTLP_ENDPOINT as a base
 	// URL ("/v1/traces" appended for HTTP), else http://localhost:4317
-	// (gRPC) or http://localhost:4318/v1/traces (HTTP).
+	// (gRPC) or http://localhost:4318/v1/traces (HTTP). An unusable
+	// endpoint is reported and the default is used.
 	Endpoint string
 	// Protocol is "grpc" (default) or "http/protobuf". "http/json" is
-	// reported and sent as http/protobuf.
+	// reported and sent as http/protobuf; an unknown one is reported and
+	// gRPC is used.
 	Protocol string
 	// Headers are sent with every export. Non-nil replaces
 	// OTEL_EXPORTER_OTLP_HEADERS.
