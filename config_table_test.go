@@ -389,3 +389,44 @@ func restoreGlobals(t *testing.T) {
 		slog.SetDefault(lg)
 	})
 }
+
+// OTLP values set in code are checked by the exporter, reported once each
+// under their Config field (headers redacted), joined into Start's error,
+// and the fallbacks are in effect.
+func TestOTLPConfigErrorsNameFields(t *testing.T) {
+	seen := &errorsSeen{}
+	cfg := baseConfig(&bytes.Buffer{}, seen)
+	cfg.Traces.Exporter = "otlp"
+	cfg.Traces.OTLPProtocol = "thrift"
+	cfg.Traces.OTLPEndpoint = "ftp://collector:4317"
+	cfg.Traces.OTLPCompression = "zip"
+	cfg.Traces.OTLPTimeout = -time.Second
+	cfg.Traces.OTLPHeaders = map[string]string{"bad key": "s3cret", "api-key": "k"}
+	s, err := Start(context.Background(), cfg)
+	require.Error(t, err)
+	defer s.Shutdown(context.Background())
+	want := map[string]string{
+		"Config.Traces.OTLPProtocol":    `o11y: config: Config.Traces.OTLPProtocol="thrift": unknown OTLP protocol (want grpc or http/protobuf); using grpc`,
+		"Config.Traces.OTLPEndpoint":    `o11y: config: Config.Traces.OTLPEndpoint="ftp://collector:4317": scheme must be http or https (or a gRPC target: dns, unix, unix-abstract, passthrough); using http://localhost:4317`,
+		"Config.Traces.OTLPCompression": `o11y: config: Config.Traces.OTLPCompression="zip": unknown compression (want gzip or none); using none`,
+		"Config.Traces.OTLPTimeout":     `o11y: config: Config.Traces.OTLPTimeout="-1s": negative; using 10000`,
+		"Config.Traces.OTLPHeaders":     `o11y: config: Config.Traces.OTLPHeaders="[REDACTED]": invalid header names "bad key"; using the other headers`,
+	}
+	got := map[string]string{}
+	for _, r := range seen.all() {
+		var ce *ConfigError
+		require.True(t, errors.As(r, &ce), "%v", r)
+		_, dup := got[ce.Name]
+		assert.False(t, dup, "%s reported twice", ce.Name)
+		got[ce.Name] = ce.Error()
+		assert.Contains(t, err.Error(), ce.Error(), "Start's error joins it")
+	}
+	assert.Equal(t, want, got)
+	assert.NotContains(t, err.Error(), "s3cret")
+	e := otlpExp(t, s)
+	assert.Equal(t, "http://localhost:4317", e.Endpoint())
+	assert.Equal(t, "grpc", e.Protocol())
+	assert.False(t, e.Compressed())
+	assert.Equal(t, 10*time.Second, e.Timeout())
+	assert.Equal(t, []string{"api-key"}, e.HeaderNames())
+}
