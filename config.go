@@ -95,7 +95,9 @@ type TracesConfig struct {
 	//
 	// Every OTLP field left at its zero value falls back to its
 	// OTEL_EXPORTER_OTLP_* variable, also when the Config is built in code;
-	// a field that is set wins.
+	// a field that is set wins. An unusable value is reported as a
+	// ConfigError naming the field (Config.Traces.OTLPEndpoint) and its
+	// fallback; an unusable endpoint keeps OTLP on at the default.
 	OTLPEndpoint string
 	// OTLPProtocol is "grpc" (default) or "http/protobuf".
 	OTLPProtocol string
@@ -135,8 +137,8 @@ type TracesConfig struct {
 	// LogGroupNames are written to segments' aws.cloudwatch_logs so the X-Ray
 	// console can find a trace's log lines. Default: detected (ECS awslogs).
 	LogGroupNames []string
-	// QueueSize bounds the spans waiting for export. Default 2048 (for
-	// OTLP, OTEL_BSP_MAX_QUEUE_SIZE when set).
+	// QueueSize bounds the spans waiting for export. 0: 2048 (for OTLP,
+	// OTEL_BSP_MAX_QUEUE_SIZE when set and usable).
 	QueueSize int
 	// MaxAttributeLength cuts span (and event) attribute string values to
 	// this many bytes, so a huge value cannot pin memory in the export queue.
@@ -303,15 +305,20 @@ func configFromLookup(lookup func(string) (string, bool)) (Config, []*ConfigErro
 		t.LogGroupNames = strings.Split(g, "&")
 	}
 	t.LogGroupNames = append(t.LogGroupNames, list("O11Y_XRAY_LOG_GROUPS")...)
+	badQueue := ""
 	if v := get("O11Y_TRACES_QUEUE_SIZE"); v != "" {
 		if n, err := strconv.Atoi(v); err == nil && n > 0 {
 			t.QueueSize = n
 		} else {
-			warn("O11Y_TRACES_QUEUE_SIZE", v, "not a positive integer", "2048")
+			badQueue = v
 		}
 	}
 	if b, ok := boolVar("AWS_XRAY_SDK_DISABLED", false); ok && b && t.Exporter == "" {
 		t.Exporter = "none"
+	}
+	if badQueue != "" {
+		// The fallback depends on the exporter, known only now.
+		warn("O11Y_TRACES_QUEUE_SIZE", badQueue, "not a positive integer", queueFallback(t, get))
 	}
 
 	// Metrics.

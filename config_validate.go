@@ -2,12 +2,12 @@ package o11y
 
 import (
 	"math"
-	"net/url"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/o11y-go/o11y/internal/configerr"
+	"github.com/o11y-go/o11y/internal/spanbatch"
 	"github.com/o11y-go/o11y/metrics"
 	"github.com/o11y-go/o11y/tracing"
 	"github.com/o11y-go/o11y/tracing/xrayudp"
@@ -52,7 +52,7 @@ func (c *Config) validate() []*ConfigError {
 		t.Exporter = strings.ToLower(strings.TrimSpace(t.Exporter))
 	default:
 		fallback := "xray"
-		if t.OTLPEndpoint != "" {
+		if unset := (TracesConfig{OTLPEndpoint: t.OTLPEndpoint}); otlpChosen(&unset, c.env()) {
 			fallback = "otlp"
 		}
 		bad("Traces.Exporter", t.Exporter, "unknown traces exporter (want xray, otlp or none)", fallback, "OTEL_TRACES_EXPORTER")
@@ -94,34 +94,14 @@ func (c *Config) validate() []*ConfigError {
 		}
 	}
 	if t.QueueSize < 0 {
-		badAs("Traces.QueueSize", strconv.Itoa(t.QueueSize), nil, "not a positive integer", "2048", "O11Y_TRACES_QUEUE_SIZE")
+		badAs("Traces.QueueSize", strconv.Itoa(t.QueueSize), nil, "not a positive integer", queueFallback(t, c.env()), "O11Y_TRACES_QUEUE_SIZE")
 		t.QueueSize = 0
 	}
-	// OTLP protocol and endpoint: the documented defaults replace unusable
-	// values, as the upstream exporters do with their variables. (The
-	// OTLP exporter reports its own OTEL_EXPORTER_OTLP_* variables as
-	// *ConfigError through the same path.)
-	switch strings.ToLower(strings.TrimSpace(t.OTLPProtocol)) {
-	case "", "grpc", "http/protobuf", "http":
-	default:
-		bad("Traces.OTLPProtocol", t.OTLPProtocol, "unknown OTLP protocol (want grpc or http/protobuf)", "grpc",
-			"OTEL_EXPORTER_OTLP_TRACES_PROTOCOL", "OTEL_EXPORTER_OTLP_PROTOCOL")
-		t.OTLPProtocol = ""
-	}
-	if ep := strings.TrimSpace(t.OTLPEndpoint); ep != "" {
-		if problem := otlpEndpointProblem(ep); problem != "" {
-			fallback := "http://localhost:4317"
-			if p := strings.ToLower(t.OTLPProtocol); p == "http/protobuf" || p == "http" {
-				fallback = "http://localhost:4318/v1/traces"
-			}
-			bad("Traces.OTLPEndpoint", t.OTLPEndpoint, problem, fallback,
-				"OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", "OTEL_EXPORTER_OTLP_ENDPOINT")
-			t.OTLPEndpoint = ""
-			if t.Exporter == "" {
-				t.Exporter = "otlp" // an endpoint was set: OTLP was meant
-			}
-		}
-	}
+	// The OTLP protocol and endpoint (and every other OTEL_EXPORTER_OTLP_*
+	// and OTEL_BSP_* value, from code or the environment) are checked in
+	// one place: internal/otlpexport and internal/spanbatch, which own the
+	// environment precedence and report each unusable value as a
+	// *ConfigError through the SDK's reporter.
 
 	// Resource.
 	switch strings.ToLower(strings.TrimSpace(c.Platform)) {
@@ -178,21 +158,31 @@ func (c *Config) validate() []*ConfigError {
 	return errs
 }
 
-// otlpEndpointProblem says what makes an OTLP endpoint unusable, or "".
-func otlpEndpointProblem(ep string) string {
-	if !strings.Contains(ep, "://") {
-		ep = "http://" + ep
+// otlpChosen says whether Start exports traces with OTLP: named, or the
+// exporter left unset and an OTLP endpoint set in code or the environment.
+func otlpChosen(t *TracesConfig, getenv func(string) string) bool {
+	switch strings.ToLower(strings.TrimSpace(t.Exporter)) {
+	case "otlp":
+		return true
+	case "":
+		return strings.TrimSpace(t.OTLPEndpoint) != "" ||
+			strings.TrimSpace(getenv("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT")) != "" ||
+			strings.TrimSpace(getenv("OTEL_EXPORTER_OTLP_ENDPOINT")) != ""
 	}
-	u, err := url.Parse(ep)
-	switch {
-	case err != nil:
-		return "not a URL"
-	case u.Scheme != "http" && u.Scheme != "https":
-		return "scheme must be http or https"
-	case u.Host == "" || strings.HasPrefix(u.Host, ":"):
-		return "no host"
+	return false
+}
+
+// queueFallback is the queue size in effect when Traces.QueueSize is left
+// unset: OTEL_BSP_MAX_QUEUE_SIZE for OTLP when it is usable, else 2048
+// (internal/spanbatch reports an unusable OTEL_BSP_MAX_QUEUE_SIZE itself).
+func queueFallback(t *TracesConfig, getenv func(string) string) string {
+	if otlpChosen(t, getenv) {
+		v := strings.TrimSpace(getenv("OTEL_BSP_MAX_QUEUE_SIZE"))
+		if n, err := strconv.Atoi(v); err == nil && n > 0 {
+			return v + " (OTEL_BSP_MAX_QUEUE_SIZE)"
+		}
 	}
-	return ""
+	return strconv.Itoa(spanbatch.DefaultQueueSize)
 }
 
 // durationText prints whole seconds the way the README writes them ("60s").

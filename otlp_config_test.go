@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/tls"
 	"crypto/x509"
+	"errors"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -199,7 +200,17 @@ func TestOTLPInsecureField(t *testing.T) {
 	cfg.Traces.OTLPProtocol = "http/protobuf"
 	cfg.Traces.OTLPInsecure = true
 	sdk, err := Start(context.Background(), cfg)
-	require.NoError(t, err)
+	// OTLP/HTTP wants a scheme: the assumption is reported, once, as a
+	// ConfigError naming the field and the URL in use, and joined into
+	// Start's error like every other one.
+	require.Error(t, err)
+	require.Len(t, seen.all(), 1)
+	var ce *ConfigError
+	require.True(t, errors.As(seen.all()[0], &ce), "%v", seen.all()[0])
+	assert.Equal(t, "Config.Traces.OTLPEndpoint", ce.Name)
+	assert.Contains(t, ce.Problem, "no scheme")
+	assert.Equal(t, srv.URL+"/v1/traces", ce.Fallback)
+	assert.Equal(t, ce.Error(), err.Error())
 	endSpans(sdk, 1)
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
@@ -207,14 +218,11 @@ func TestOTLPInsecureField(t *testing.T) {
 	r := sink.next(t)
 	assert.Nil(t, r.TLS)
 	assert.Equal(t, "/v1/traces", r.URL.Path)
-	// OTLP/HTTP wants a scheme: the assumption is reported.
-	require.Len(t, seen.all(), 1)
-	assert.Contains(t, seen.all()[0].Error(), "no scheme")
 }
 
-// TestOTLPUnusableValueIsReported: an endpoint the exporter cannot use
-// surfaces through Start's error, and a bad value with a fallback through
-// the ErrorHandler.
+// TestOTLPUnusableValueIsReported: an OTLP value the exporter cannot use is
+// reported once through the ErrorHandler and joined into Start's error,
+// and the fallback is in effect (OTLP stays on).
 func TestOTLPUnusableValueIsReported(t *testing.T) {
 	seen := &errorsSeen{}
 	cfg := configFromTestEnv(t, map[string]string{
@@ -223,7 +231,10 @@ func TestOTLPUnusableValueIsReported(t *testing.T) {
 	}, seen)
 	sdk, err := Start(context.Background(), cfg)
 	require.Error(t, err)
-	assert.Contains(t, err.Error(), "OTEL_EXPORTER_OTLP_ENDPOINT")
+	assert.Equal(t, `o11y: config: OTEL_EXPORTER_OTLP_ENDPOINT="ftp://collector:4318": scheme must be http or https; using http://localhost:4318/v1/traces`, err.Error())
+	require.Len(t, seen.all(), 1)
+	assert.Equal(t, err.Error(), seen.all()[0].Error())
+	assert.Equal(t, "http://localhost:4318/v1/traces", otlpExp(t, sdk).Endpoint())
 	_ = sdk.Shutdown(context.Background())
 
 	seen = &errorsSeen{}
@@ -232,8 +243,9 @@ func TestOTLPUnusableValueIsReported(t *testing.T) {
 		"OTEL_EXPORTER_OTLP_INSECURE": "maybe",
 	}, seen)
 	sdk, err = Start(context.Background(), cfg)
-	require.NoError(t, err)
+	require.Error(t, err)
 	_ = sdk.Shutdown(context.Background())
 	require.Len(t, seen.all(), 1)
-	assert.Contains(t, seen.all()[0].Error(), "OTEL_EXPORTER_OTLP_INSECURE")
+	assert.Equal(t, `o11y: config: OTEL_EXPORTER_OTLP_INSECURE="maybe": not a boolean (want true or false); using false`, seen.all()[0].Error())
+	assert.Equal(t, seen.all()[0].Error(), err.Error())
 }

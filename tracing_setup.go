@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"strings"
+	"sync"
 
 	"go.opentelemetry.io/otel/sdk/resource"
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
@@ -22,11 +23,26 @@ import (
 // the others. Config.validate has already replaced unusable values.
 func (s *SDK) startTracing(ctx context.Context) (errs []error) {
 	cfg := s.cfg
+	// The OTLP exporter and batch processor report their unusable values
+	// themselves, as *ConfigError; Start's error joins them too.
+	var mu sync.Mutex
+	var fromOTLP []error
+	collecting := true
 	defer func() {
 		for i, err := range errs {
 			errs[i] = wrapReport("tracing", err)
+			var ce *ConfigError
+			if errors.As(errs[i], &ce) {
+				// Unusable TLS files: otlpexport.New returns them.
+				s.reporter.Report(configKey(ce), errs[i])
+				continue
+			}
 			s.reporter.Report("tracing:"+errs[i].Error(), errs[i])
 		}
+		mu.Lock()
+		collecting = false
+		errs = append(errs, fromOTLP...)
+		mu.Unlock()
 	}()
 
 	res := s.detectResource(ctx)
@@ -89,9 +105,7 @@ func (s *SDK) startTracing(ctx context.Context) (errs []error) {
 	exporter := cfg.Traces.Exporter
 	if exporter == "" {
 		exporter = "xray"
-		getenv := cfg.env()
-		if cfg.Traces.OTLPEndpoint != "" || strings.TrimSpace(getenv("OTEL_EXPORTER_OTLP_ENDPOINT")) != "" ||
-			strings.TrimSpace(getenv("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT")) != "" {
+		if otlpChosen(&cfg.Traces, cfg.env()) {
 			exporter = "otlp"
 		}
 	}
@@ -116,7 +130,19 @@ func (s *SDK) startTracing(ctx context.Context) (errs []error) {
 		s.xray = p
 		opts = append(opts, sdktrace.WithSpanProcessor(p))
 	case "otlp":
-		exp, err := newOTLPExporter(cfg.Traces, cfg.env(), s.errorHandler("otlp"))
+		otlpReport := s.errorHandler("otlp")
+		report := func(err error) {
+			var ce *ConfigError
+			if errors.As(err, &ce) {
+				mu.Lock()
+				if collecting {
+					fromOTLP = append(fromOTLP, err)
+				}
+				mu.Unlock()
+			}
+			otlpReport(err)
+		}
+		exp, err := newOTLPExporter(&cfg, report)
 		if err != nil {
 			errs = append(errs, err)
 			break
@@ -126,7 +152,7 @@ func (s *SDK) startTracing(ctx context.Context) (errs []error) {
 		s.otlpBatch = spanbatch.New(abortable, spanbatch.Options{
 			QueueSize: cfg.Traces.QueueSize,
 			Getenv:    cfg.env(),
-			Report:    s.errorHandler("otlp"),
+			Report:    report,
 		})
 		opts = append(opts, sdktrace.WithSpanProcessor(s.otlpBatch))
 	}
@@ -193,17 +219,39 @@ func (s *SDK) detectResource(ctx context.Context) *resource.Resource {
 // same wire content as the upstream exporters, encoded without building
 // message structs). It does not dial, so an unreachable collector never
 // blocks Start. Fields left empty fall back to the OTEL_EXPORTER_OTLP_*
-// variables, read by otlpexport with the specification's rules.
-func newOTLPExporter(tc TracesConfig, getenv func(string) string, reportErr func(error)) (*otlpexport.Exporter, error) {
+// variables, read by otlpexport with the specification's rules; it checks
+// every value and reports an unusable one as a *ConfigError, naming the
+// variable, or the Config.Traces field for a value set in code.
+func newOTLPExporter(cfg *Config, reportErr func(error)) (*otlpexport.Exporter, error) {
+	tc := cfg.Traces
 	return otlpexport.New(otlpexport.Options{
-		Endpoint:    tc.OTLPEndpoint,
-		Protocol:    tc.OTLPProtocol,
+		Endpoint:    cfg.setInCode(tc.OTLPEndpoint, "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT"),
+		Protocol:    cfg.setInCode(tc.OTLPProtocol, "OTEL_EXPORTER_OTLP_TRACES_PROTOCOL", "OTEL_EXPORTER_OTLP_PROTOCOL"),
 		Headers:     tc.OTLPHeaders,
 		Compression: tc.OTLPCompression,
 		Timeout:     tc.OTLPTimeout,
 		Insecure:    tc.OTLPInsecure,
 		TLSConfig:   tc.OTLPTLSConfig,
-		Getenv:      getenv,
+		FieldPrefix: "Config.Traces.OTLP",
+		Getenv:      cfg.env(),
 		Report:      reportErr,
 	})
+}
+
+// setInCode returns value, or "" when ConfigFromEnv copied it from the
+// first of vars that is set: otlpexport then reads that variable itself,
+// with the same result, and names it in its reports.
+func (c *Config) setInCode(value string, vars ...string) string {
+	if c.getenv == nil {
+		return value
+	}
+	for _, v := range vars {
+		if e := strings.TrimSpace(c.getenv(v)); e != "" {
+			if e == strings.TrimSpace(value) {
+				return ""
+			}
+			break
+		}
+	}
+	return value
 }

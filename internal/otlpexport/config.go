@@ -5,12 +5,16 @@ import (
 	"crypto/x509"
 	"errors"
 	"fmt"
+	"io/fs"
 	"net/url"
 	"os"
 	"path"
+	"sort"
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/o11y-go/o11y/internal/configerr"
 )
 
 // Options configures an Exporter. A field left at its zero value falls back
@@ -26,10 +30,12 @@ type Options struct {
 	// Insecure (or OTEL_EXPORTER_OTLP_INSECURE=true). Empty: the
 	// TRACES_ENDPOINT variable, else OTEL_EXPORTER_OTLP_ENDPOINT as a base
 	// URL ("/v1/traces" appended for HTTP), else http://localhost:4317
-	// (gRPC) or http://localhost:4318/v1/traces (HTTP).
+	// (gRPC) or http://localhost:4318/v1/traces (HTTP). An unusable
+	// endpoint is reported and the default is used.
 	Endpoint string
 	// Protocol is "grpc" (default) or "http/protobuf". "http/json" is
-	// reported and sent as http/protobuf.
+	// reported and sent as http/protobuf; an unknown one is reported and
+	// gRPC is used.
 	Protocol string
 	// Headers are sent with every export. Non-nil replaces
 	// OTEL_EXPORTER_OTLP_HEADERS.
@@ -48,11 +54,16 @@ type Options struct {
 	// _CLIENT_CERTIFICATE and _CLIENT_KEY; it is cloned, and ServerName is
 	// set from the endpoint when empty.
 	TLSConfig *tls.Config
+	// FieldPrefix names a value set in code in reports: FieldPrefix +
+	// "Endpoint" ("Config.Traces.OTLP" gives Config.Traces.OTLPEndpoint).
+	// Empty means "otlpexport.Options.".
+	FieldPrefix string
 	// Getenv reads the OTEL_EXPORTER_OTLP_* variables; nil means os.Getenv.
 	Getenv func(string) string
-	// Report receives configuration problems that do not stop the exporter
-	// (an unparsable header entry, an unknown compression, an endpoint
-	// without a scheme for HTTP), the first failed attempt of an export
+	// Report receives every unusable configuration value, as a
+	// *configerr.Error naming the variable (or FieldPrefix+field), the
+	// value (headers redacted) and the fallback in effect, except unusable
+	// TLS files, which New returns (Fallback NoExport). It also receives the first failed attempt of an export
 	// that will be retried (so an unreachable collector is known before
 	// the retries run out), and strings that were not valid UTF-8 (once
 	// per minute). The caller rate-limits the rest; nil drops them.
@@ -104,9 +115,17 @@ func resolve(o Options) (*settings, error) {
 	if report == nil {
 		report = func(error) {}
 	}
+	prefix := o.FieldPrefix
+	if prefix == "" {
+		prefix = "otlpexport.Options."
+	}
+	field := func(name string) string { return prefix + name }
+	bad := func(name, value, problem, fallback string) {
+		report(configerr.New(name, value, problem, fallback))
+	}
 	s := &settings{timeout: DefaultTimeout, userAgent: userAgent, maxAttempts: 5, report: report}
 
-	proto, protoVar := strings.TrimSpace(o.Protocol), "OTLP protocol"
+	proto, protoVar := strings.TrimSpace(o.Protocol), field("Protocol")
 	if proto == "" {
 		proto, protoVar = env.get("PROTOCOL")
 	}
@@ -117,42 +136,47 @@ func resolve(o Options) (*settings, error) {
 		s.protocol = "http/protobuf"
 	case "http/json":
 		s.protocol = "http/protobuf"
-		report(fmt.Errorf("otlpexport: %s=http/json is not supported; sending http/protobuf (collectors accept both on the same port)", protoVar))
+		bad(protoVar, proto, "not supported (collectors accept http/protobuf on the same port)", "http/protobuf")
 	default:
-		return nil, fmt.Errorf("otlpexport: %s=%q: unknown OTLP protocol (want grpc or http/protobuf)", protoVar, proto)
+		s.protocol = "grpc"
+		bad(protoVar, proto, "unknown OTLP protocol (want grpc or http/protobuf)", "grpc")
 	}
 
-	insecure := o.Insecure
+	insecure, insecureVar := o.Insecure, field("Insecure")
 	if !insecure {
 		if v, name := env.get("INSECURE"); v != "" {
 			switch strings.ToLower(v) {
 			case "true":
-				insecure = true
+				insecure, insecureVar = true, name
 			case "false":
 			default:
-				report(fmt.Errorf("otlpexport: %s=%q is not true or false; using false", name, v))
+				bad(name, v, "not a boolean (want true or false)", "false")
 			}
 		}
 	}
 
-	if err := s.resolveEndpoint(o.Endpoint, env, insecure); err != nil {
-		return nil, err
-	}
+	s.resolveEndpoint(o.Endpoint, field("Endpoint"), env, insecure, insecureVar)
 
 	if o.Headers != nil {
 		s.headers = make(map[string]string, len(o.Headers))
+		var invalid []string
 		for k, v := range o.Headers {
 			if !validHeaderName(k) {
-				report(fmt.Errorf("otlpexport: skipping OTLP header with invalid name %q", k))
+				invalid = append(invalid, strconv.Quote(k))
 				continue
 			}
 			s.headers[strings.ToLower(k)] = v
+		}
+		if len(invalid) > 0 {
+			sort.Strings(invalid)
+			report(&configerr.Error{Name: field("Headers"), Secret: true,
+				Problem: "invalid header names " + strings.Join(invalid, ", "), Fallback: "the other headers"})
 		}
 	} else if h, name := env.get("HEADERS"); h != "" {
 		s.headers = parseHeaders(h, name, report)
 	}
 
-	comp, compVar := strings.TrimSpace(o.Compression), "OTLP compression"
+	comp, compVar := strings.TrimSpace(o.Compression), field("Compression")
 	if comp == "" {
 		comp, compVar = env.get("COMPRESSION")
 	}
@@ -161,7 +185,7 @@ func resolve(o Options) (*settings, error) {
 	case "gzip":
 		s.gzip = true
 	default:
-		report(fmt.Errorf("otlpexport: %s=%q is not supported (gzip or none); sending uncompressed", compVar, comp))
+		bad(compVar, comp, "unknown compression (want gzip or none)", "none")
 	}
 
 	if o.Timeout > 0 {
@@ -169,10 +193,13 @@ func resolve(o Options) (*settings, error) {
 	} else if t, name := env.get("TIMEOUT"); t != "" {
 		ms, err := strconv.ParseInt(t, 10, 64)
 		if err != nil || ms <= 0 || ms > int64(24*time.Hour/time.Millisecond) {
-			report(fmt.Errorf("otlpexport: %s=%q is not a positive number of milliseconds; using %s", name, t, DefaultTimeout))
+			bad(name, t, "not a positive number of milliseconds (at most 24h)", msText(DefaultTimeout))
 		} else {
 			s.timeout = time.Duration(ms) * time.Millisecond
 		}
+	}
+	if o.Timeout < 0 {
+		bad(field("Timeout"), o.Timeout.String(), "negative", msText(s.timeout))
 	}
 
 	if s.tls != nil {
@@ -183,32 +210,45 @@ func resolve(o Options) (*settings, error) {
 	return s, nil
 }
 
+// msText is d the way the OTEL_* variables write it: whole milliseconds.
+func msText(d time.Duration) string { return strconv.FormatInt(d.Milliseconds(), 10) }
+
+// defaultEndpoint is the specification's default for the protocol.
+func (s *settings) defaultEndpoint() string {
+	if s.protocol == "grpc" {
+		return "http://localhost:4317"
+	}
+	return "http://localhost:4318" + TracesPath
+}
+
 // resolveEndpoint applies the specification's endpoint rules. It sets
-// s.endpoint, s.target and, for TLS, s.tls (filled in by resolveTLS).
-func (s *settings) resolveEndpoint(code string, env envReader, insecure bool) error {
-	raw, name, base := strings.TrimSpace(code), "OTLP endpoint", false
+// s.endpoint, s.target and, for TLS, s.tls (filled in by resolveTLS). An
+// unusable endpoint is reported and the default is used: OTLP stays on.
+func (s *settings) resolveEndpoint(code, codeName string, env envReader, insecure bool, insecureVar string) {
+	raw, name, base := strings.TrimSpace(code), codeName, false
 	if raw == "" {
 		if raw, name = env.get("ENDPOINT"); raw != "" {
 			base = name == "OTEL_EXPORTER_OTLP_ENDPOINT"
 		}
 	}
-	if raw == "" {
-		if s.protocol == "grpc" {
-			raw = "http://localhost:4317"
-		} else {
-			raw = "http://localhost:4318" + TracesPath
+	if raw != "" {
+		problem := s.setEndpoint(raw, name, base, insecure, insecureVar)
+		if problem == "" {
+			return
 		}
+		s.report(configerr.New(name, raw, problem, s.defaultEndpoint()))
 	}
+	s.setEndpoint(s.defaultEndpoint(), "", false, insecure, insecureVar)
+}
 
+// setEndpoint resolves raw, or says what makes it unusable.
+func (s *settings) setEndpoint(raw, name string, base, insecure bool, insecureVar string) (problem string) {
 	scheme, rest, hasScheme := strings.Cut(raw, "://")
 	scheme = strings.ToLower(scheme)
 	secure := false
 	switch {
 	case hasScheme && scheme == "https":
 		secure = true
-		if insecure {
-			s.report(fmt.Errorf("otlpexport: OTEL_EXPORTER_OTLP_INSECURE=true is ignored for %s=%q: an https:// scheme means TLS", name, raw))
-		}
 	case hasScheme && scheme == "http":
 	case hasScheme && s.protocol == "grpc" && scheme == "dns":
 		// gRPC's dns:[//authority]/host:port target form: the host is
@@ -216,28 +256,27 @@ func (s *settings) resolveEndpoint(code string, env envReader, insecure bool) er
 		// supported and is ignored).
 		_, hostport, _ := strings.Cut(rest, "/") // "[authority]/host:port"
 		if hostport == "" || strings.Contains(hostport, "/") {
-			return fmt.Errorf("otlpexport: %s=%q: want dns:///host:port", name, raw)
+			return "want dns:///host:port"
 		}
 		rest = hostport
 		secure = !insecure
+	case hasScheme && s.protocol == "grpc":
+		return "scheme must be http or https (or dns:///host:port)"
 	case hasScheme:
-		return fmt.Errorf("otlpexport: %s=%q: scheme must be http or https", name, raw)
+		return "scheme must be http or https"
 	default:
 		// No scheme: TLS unless INSECURE, the specification's rule for
 		// gRPC (OTLP/HTTP requires a scheme; the same rule is the safe
 		// reading there).
 		rest = raw
 		secure = !insecure
-		if s.protocol != "grpc" {
-			s.report(fmt.Errorf("otlpexport: %s=%q has no scheme (OTLP/HTTP wants http:// or https://); using %s", name, raw, map[bool]string{true: "https", false: "http"}[secure]))
-		}
 	}
 	u, err := url.Parse(map[bool]string{true: "https", false: "http"}[secure] + "://" + rest)
 	if err != nil {
-		return fmt.Errorf("otlpexport: %s=%q: %w", name, raw, err)
+		return "not a URL"
 	}
-	if u.Host == "" {
-		return fmt.Errorf("otlpexport: %s=%q has no host", name, raw)
+	if u.Hostname() == "" {
+		return "no host"
 	}
 	u.RawQuery, u.Fragment, u.User = "", "", nil
 	if s.protocol == "grpc" {
@@ -260,11 +299,26 @@ func (s *settings) resolveEndpoint(code string, env envReader, insecure bool) er
 	if secure {
 		s.tls = &tls.Config{}
 	}
-	return nil
+	switch {
+	case hasScheme && scheme == "https" && insecure:
+		s.report(configerr.New(insecureVar, "true", "ignored: "+name+" is an https:// endpoint", "TLS"))
+	case !hasScheme && s.protocol != "grpc":
+		s.report(configerr.New(name, raw, "no scheme (OTLP/HTTP wants http:// or https://)", u.String()))
+	}
+	return ""
 }
 
+// NoExport is the Fallback of a *configerr.Error that New returns: TLS
+// material that was asked for (a CERTIFICATE, a client certificate and
+// key) cannot be used, and no exporter is built.
+const NoExport = "no OTLP export"
+
 // resolveTLS fills s.tls from the code's config or the CERTIFICATE,
-// CLIENT_CERTIFICATE and CLIENT_KEY variables.
+// CLIENT_CERTIFICATE and CLIENT_KEY variables. TLS material that was asked
+// for and cannot be used is a deployment error: unlike the upstream
+// exporters, which log it and carry on with the system roots or without a
+// client certificate, it returns a *configerr.Error and New fails (a
+// narrower trust set is never silently widened).
 func (s *settings) resolveTLS(code *tls.Config, env envReader) error {
 	var cfg *tls.Config
 	if code != nil {
@@ -274,11 +328,11 @@ func (s *settings) resolveTLS(code *tls.Config, env envReader) error {
 		if f, name := env.get("CERTIFICATE"); f != "" {
 			pem, err := os.ReadFile(f)
 			if err != nil {
-				return fmt.Errorf("otlpexport: %s: %w", name, err)
+				return configerr.New(name, f, "cannot read the file: "+pathErrText(err), NoExport)
 			}
 			pool := x509.NewCertPool()
 			if !pool.AppendCertsFromPEM(pem) {
-				return fmt.Errorf("otlpexport: %s %s holds no PEM certificate", name, f)
+				return configerr.New(name, f, "holds no PEM certificate", NoExport)
 			}
 			cfg.RootCAs = pool
 		}
@@ -287,21 +341,25 @@ func (s *settings) resolveTLS(code *tls.Config, env envReader) error {
 		pair := func(prefix string) (string, string) {
 			return strings.TrimSpace(env(prefix + "CLIENT_CERTIFICATE")), strings.TrimSpace(env(prefix + "CLIENT_KEY"))
 		}
-		certFile, keyFile := pair("OTEL_EXPORTER_OTLP_TRACES_")
+		prefix := "OTEL_EXPORTER_OTLP_TRACES_"
+		certFile, keyFile := pair(prefix)
 		if certFile == "" || keyFile == "" {
 			if c, k := pair("OTEL_EXPORTER_OTLP_"); c != "" && k != "" || certFile == "" && keyFile == "" {
-				certFile, keyFile = c, k
+				certFile, keyFile, prefix = c, k, "OTEL_EXPORTER_OTLP_"
 			}
 		}
 		switch {
 		case certFile != "" && keyFile != "":
 			cert, err := tls.LoadX509KeyPair(certFile, keyFile)
 			if err != nil {
-				return fmt.Errorf("otlpexport: client certificate: %w", err)
+				return configerr.New(prefix+"CLIENT_CERTIFICATE", certFile,
+					"cannot load it with "+prefix+"CLIENT_KEY="+strconv.Quote(keyFile)+": "+pathErrText(err), NoExport)
 			}
 			cfg.Certificates = []tls.Certificate{cert}
-		case certFile != "" || keyFile != "":
-			return errors.New("otlpexport: OTEL_EXPORTER_OTLP_CLIENT_CERTIFICATE and OTEL_EXPORTER_OTLP_CLIENT_KEY must be set together")
+		case certFile != "":
+			return configerr.New(prefix+"CLIENT_CERTIFICATE", certFile, "set without "+prefix+"CLIENT_KEY", NoExport)
+		case keyFile != "":
+			return configerr.New(prefix+"CLIENT_KEY", keyFile, "set without "+prefix+"CLIENT_CERTIFICATE", NoExport)
 		}
 	}
 	if cfg.MinVersion == 0 {
@@ -314,12 +372,24 @@ func (s *settings) resolveTLS(code *tls.Config, env envReader) error {
 	return nil
 }
 
+// pathErrText is err without the file name a *fs.PathError repeats.
+func pathErrText(err error) string {
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		return pe.Op + ": " + pe.Err.Error()
+	}
+	return err.Error()
+}
+
 // parseHeaders reads "key1=value1,key2=value2" with percent-encoded values
 // (the OTEL_EXPORTER_OTLP_HEADERS format). Bad entries are skipped and
-// reported without their value, which is often a credential.
+// reported once, by position: the value is often a credential, and an entry
+// without "=" may be one whole.
 func parseHeaders(s, variable string, report func(error)) map[string]string {
 	out := make(map[string]string)
-	for _, entry := range strings.Split(s, ",") {
+	var badAt []string
+	entries := strings.Split(s, ",")
+	for i, entry := range entries {
 		entry = strings.TrimSpace(entry)
 		if entry == "" {
 			continue
@@ -333,13 +403,20 @@ func parseHeaders(s, variable string, report func(error)) map[string]string {
 			ok = err == nil
 		}
 		if !ok || !validHeaderName(k) {
-			report(fmt.Errorf("otlpexport: skipping malformed %s entry for key %q", variable, k))
+			badAt = append(badAt, strconv.Itoa(i+1))
 			continue
 		}
 		out[strings.ToLower(k)] = v
 	}
+	if len(badAt) > 0 {
+		report(&configerr.Error{Name: variable, Value: s, Secret: true,
+			Problem: fmt.Sprintf("malformed entries %s of %d (want key=value, values percent-encoded)",
+				strings.Join(badAt, ", "), len(entries)),
+			Fallback: "the other entries"})
+	}
 	return out
 }
+
 func validHeaderName(k string) bool {
 	if k == "" {
 		return false

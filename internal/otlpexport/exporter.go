@@ -2,9 +2,11 @@ package otlpexport
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"math/rand/v2"
+	"slices"
 	"sync"
 	"time"
 
@@ -67,6 +69,35 @@ func New(o Options) (*Exporter, error) {
 
 // Endpoint returns the resolved collector URL (for messages).
 func (e *Exporter) Endpoint() string { return e.s.endpoint.String() }
+
+// Protocol returns the protocol in use: "grpc" or "http/protobuf".
+func (e *Exporter) Protocol() string { return e.s.protocol }
+
+// Timeout returns the bound on one export, retries included.
+func (e *Exporter) Timeout() time.Duration { return e.s.timeout }
+
+// Compressed reports whether requests are gzip-compressed.
+func (e *Exporter) Compressed() bool { return e.s.gzip }
+
+// HeaderNames returns the names of the headers sent with every export
+// (lower case, sorted); their values are not exposed.
+func (e *Exporter) HeaderNames() []string {
+	names := make([]string, 0, len(e.s.headers))
+	for k := range e.s.headers {
+		names = append(names, k)
+	}
+	slices.Sort(names)
+	return names
+}
+
+// TLSConfig returns a copy of the TLS configuration in use, or nil for
+// plaintext.
+func (e *Exporter) TLSConfig() *tls.Config {
+	if e.s.tls == nil {
+		return nil
+	}
+	return e.s.tls.Clone()
+}
 
 // ErrShutdown is returned by ExportSpans after Shutdown.
 var ErrShutdown = errors.New("otlpexport: exporter is shut down")

@@ -6,6 +6,7 @@ import (
 	"context"
 	"crypto/tls"
 	"encoding/pem"
+	"errors"
 	"io"
 	"net"
 	"net/http"
@@ -32,6 +33,8 @@ import (
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/durationpb"
+
+	"github.com/o11y-go/o11y/internal/configerr"
 )
 
 func init() {
@@ -380,6 +383,7 @@ func TestResolve(t *testing.T) {
 		headers  map[string]string
 		err      string
 		reports  int
+		report   string // in one of the reports
 	}{
 		{name: "grpc default", endpoint: "http://localhost:4317", target: "localhost:4317", timeout: DefaultTimeout},
 		{name: "http default", o: Options{Protocol: "http/protobuf"}, endpoint: "http://localhost:4318/v1/traces", timeout: DefaultTimeout},
@@ -417,19 +421,38 @@ func TestResolve(t *testing.T) {
 		{name: "bad values fall back and report", env: map[string]string{
 			"OTEL_EXPORTER_OTLP_TIMEOUT": "soon", "OTEL_EXPORTER_OTLP_COMPRESSION": "zstd",
 			"OTEL_EXPORTER_OTLP_HEADERS": "ok=1,novalue,bad key=2,x=%zz",
-		}, endpoint: "http://localhost:4317", target: "localhost:4317", timeout: DefaultTimeout, headers: map[string]string{"ok": "1"}, reports: 5},
-		{name: "unknown protocol", o: Options{Protocol: "thrift"}, err: "unknown OTLP protocol"},
-		{name: "unknown protocol from env", env: map[string]string{"OTEL_EXPORTER_OTLP_TRACES_PROTOCOL": "thrift"}, err: "OTEL_EXPORTER_OTLP_TRACES_PROTOCOL"},
-		{name: "http bad scheme", o: Options{Endpoint: "ftp://x", Protocol: "http/protobuf"}, err: "scheme"},
-		{name: "missing cert file", o: Options{Endpoint: "https://x"}, env: map[string]string{"OTEL_EXPORTER_OTLP_CERTIFICATE": "/nonexistent.pem"}, err: "CERTIFICATE"},
-		{name: "client cert without key", o: Options{Endpoint: "https://x"}, env: map[string]string{"OTEL_EXPORTER_OTLP_CLIENT_CERTIFICATE": "/c.pem"}, err: "set together"},
+		}, endpoint: "http://localhost:4317", target: "localhost:4317", timeout: DefaultTimeout, headers: map[string]string{"ok": "1"}, reports: 3},
+		{name: "unknown protocol: gRPC", o: Options{Protocol: "thrift"}, endpoint: "http://localhost:4317", target: "localhost:4317", reports: 1,
+			report: `o11y: config: otlpexport.Options.Protocol="thrift": unknown OTLP protocol (want grpc or http/protobuf); using grpc`},
+		{name: "unknown protocol from env", env: map[string]string{"OTEL_EXPORTER_OTLP_TRACES_PROTOCOL": "thrift"}, endpoint: "http://localhost:4317", target: "localhost:4317", reports: 1,
+			report: `OTEL_EXPORTER_OTLP_TRACES_PROTOCOL="thrift"`},
+		{name: "http bad scheme: default", o: Options{Endpoint: "ftp://x", Protocol: "http/protobuf", FieldPrefix: "Config.Traces.OTLP"}, endpoint: "http://localhost:4318/v1/traces", reports: 1,
+			report: `o11y: config: Config.Traces.OTLPEndpoint="ftp://x": scheme must be http or https; using http://localhost:4318/v1/traces`},
+		{name: "grpc unknown scheme: default", env: map[string]string{"OTEL_EXPORTER_OTLP_ENDPOINT": "ftp://c:4317"}, endpoint: "http://localhost:4317", target: "localhost:4317", reports: 1,
+			report: `OTEL_EXPORTER_OTLP_ENDPOINT="ftp://c:4317": scheme must be http or https`},
+		{name: "no host: default", env: map[string]string{"OTEL_EXPORTER_OTLP_TRACES_ENDPOINT": "http://:4317"}, endpoint: "http://localhost:4317", target: "localhost:4317", reports: 1,
+			report: `OTEL_EXPORTER_OTLP_TRACES_ENDPOINT="http://:4317": no host; using http://localhost:4317`},
+		{name: "headers redacted, one report", env: map[string]string{"OTEL_EXPORTER_OTLP_HEADERS": "Bearer secret123,ok=1"}, endpoint: "http://localhost:4317", target: "localhost:4317",
+			headers: map[string]string{"ok": "1"}, reports: 1,
+			report: `o11y: config: OTEL_EXPORTER_OTLP_HEADERS="[REDACTED]": malformed entries 1 of 2 (want key=value, values percent-encoded); using the other entries`},
+		{name: "negative timeout in code", o: Options{Timeout: -time.Second}, endpoint: "http://localhost:4317", target: "localhost:4317", reports: 1,
+			report: `otlpexport.Options.Timeout="-1s": negative; using 10000`},
+		{name: "missing cert file: no exporter", o: Options{Endpoint: "https://x"}, env: map[string]string{"OTEL_EXPORTER_OTLP_CERTIFICATE": "/nonexistent.pem"},
+			err: `o11y: config: OTEL_EXPORTER_OTLP_CERTIFICATE="/nonexistent.pem": cannot read the file: open: no such file or directory; using no OTLP export`},
+		{name: "client cert without key", o: Options{Endpoint: "https://x"}, env: map[string]string{"OTEL_EXPORTER_OTLP_CLIENT_CERTIFICATE": "/c.pem"},
+			err: `o11y: config: OTEL_EXPORTER_OTLP_CLIENT_CERTIFICATE="/c.pem": set without OTEL_EXPORTER_OTLP_CLIENT_KEY; using no OTLP export`},
+		{name: "client key without certificate", o: Options{Endpoint: "https://x"}, env: map[string]string{"OTEL_EXPORTER_OTLP_TRACES_CLIENT_KEY": "/k.pem"},
+			err: `OTEL_EXPORTER_OTLP_TRACES_CLIENT_KEY="/k.pem": set without OTEL_EXPORTER_OTLP_TRACES_CLIENT_CERTIFICATE`},
 		{name: "client pair: an incomplete TRACES_ pair leaves the generic pair", o: Options{Endpoint: "https://x"}, env: map[string]string{
-			"OTEL_EXPORTER_OTLP_TRACES_CLIENT_CERTIFICATE": "/t.pem", "OTEL_EXPORTER_OTLP_CLIENT_CERTIFICATE": "/g.pem", "OTEL_EXPORTER_OTLP_CLIENT_KEY": "/gk.pem"}, err: "/g.pem"},
+			"OTEL_EXPORTER_OTLP_TRACES_CLIENT_CERTIFICATE": "/t.pem", "OTEL_EXPORTER_OTLP_CLIENT_CERTIFICATE": "/g.pem", "OTEL_EXPORTER_OTLP_CLIENT_KEY": "/gk.pem"},
+			err: `OTEL_EXPORTER_OTLP_CLIENT_CERTIFICATE="/g.pem": cannot load it with OTEL_EXPORTER_OTLP_CLIENT_KEY="/gk.pem"`},
 		{name: "client pair: never one file from each", o: Options{Endpoint: "https://x"}, env: map[string]string{
-			"OTEL_EXPORTER_OTLP_TRACES_CLIENT_CERTIFICATE": "/t.pem", "OTEL_EXPORTER_OTLP_CLIENT_KEY": "/gk.pem"}, err: "set together"},
+			"OTEL_EXPORTER_OTLP_TRACES_CLIENT_CERTIFICATE": "/t.pem", "OTEL_EXPORTER_OTLP_CLIENT_KEY": "/gk.pem"},
+			err: "set without OTEL_EXPORTER_OTLP_TRACES_CLIENT_KEY"},
 		{name: "client pair: TRACES_ pair wins", o: Options{Endpoint: "https://x"}, env: map[string]string{
 			"OTEL_EXPORTER_OTLP_TRACES_CLIENT_CERTIFICATE": "/t.pem", "OTEL_EXPORTER_OTLP_TRACES_CLIENT_KEY": "/tk.pem",
-			"OTEL_EXPORTER_OTLP_CLIENT_CERTIFICATE": "/g.pem", "OTEL_EXPORTER_OTLP_CLIENT_KEY": "/gk.pem"}, err: "/t.pem"},
+			"OTEL_EXPORTER_OTLP_CLIENT_CERTIFICATE": "/g.pem", "OTEL_EXPORTER_OTLP_CLIENT_KEY": "/gk.pem"},
+			err: `OTEL_EXPORTER_OTLP_TRACES_CLIENT_CERTIFICATE="/t.pem"`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -441,6 +464,8 @@ func TestResolve(t *testing.T) {
 			if tt.err != "" {
 				require.Error(t, err)
 				assert.Contains(t, err.Error(), tt.err)
+				var ce *configerr.Error
+				assert.True(t, errors.As(err, &ce), "a *configerr.Error: %v", err)
 				return
 			}
 			require.NoError(t, err)
@@ -460,6 +485,16 @@ func TestResolve(t *testing.T) {
 			assert.Len(t, reports, tt.reports, "%v", reports)
 			for _, r := range reports {
 				assert.NotContains(t, r.Error(), "%zz", "header values are not echoed")
+				assert.NotContains(t, r.Error(), "secret123", "header values are not echoed")
+				var ce *configerr.Error
+				assert.True(t, errors.As(r, &ce), "a *configerr.Error: %v", r)
+			}
+			if tt.report != "" {
+				var all []string
+				for _, r := range reports {
+					all = append(all, r.Error())
+				}
+				assert.Contains(t, strings.Join(all, "\n"), tt.report)
 			}
 		})
 	}

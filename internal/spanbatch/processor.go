@@ -22,11 +22,14 @@ import (
 	"fmt"
 	"os"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
 
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
+
+	"github.com/o11y-go/o11y/internal/configerr"
 )
 
 // Options configures a Processor. Zero fields take the OTEL_BSP_* variables
@@ -48,7 +51,8 @@ type Options struct {
 	Getenv func(string) string
 	// Report receives problems: queue overflow (the first drop, then every
 	// 1024th), a panicking exporter, unparsable OTEL_BSP_* values. The
-	// caller rate-limits. Export errors are not reported here: the
+	// caller rate-limits. An unusable OTEL_BSP_* value is a
+	// *configerr.Error naming the variable and the default used. Export errors are not reported here: the
 	// exporter (or a wrapper around it) owns them.
 	Report func(error)
 
@@ -128,46 +132,49 @@ func (o Options) resolve() Options {
 	if getenv == nil {
 		getenv = os.Getenv
 	}
-	num := func(name string) (int, bool) {
-		v := getenv(name)
+	// num reads a positive integer; an unusable value is reported as a
+	// *configerr.Error naming the variable and def, which stays in effect.
+	num := func(name, unit string, def int) int {
+		v := strings.TrimSpace(getenv(name))
 		if v == "" {
-			return 0, false
+			return def
 		}
 		n, err := strconv.Atoi(v)
 		if err != nil || n <= 0 {
 			if o.Report != nil {
-				o.Report(fmt.Errorf("spanbatch: %s=%q is not a positive integer; using the default", name, v))
+				o.Report(configerr.New(name, v, "not a positive "+unit, strconv.Itoa(def)))
 			}
-			return 0, false
+			return def
 		}
-		return n, true
+		return n
 	}
 	if o.QueueSize <= 0 {
-		o.QueueSize = 2048
-		if n, ok := num("OTEL_BSP_MAX_QUEUE_SIZE"); ok {
-			o.QueueSize = n
-		}
+		o.QueueSize = num("OTEL_BSP_MAX_QUEUE_SIZE", "integer", DefaultQueueSize)
 	}
 	if o.BatchSize <= 0 {
-		o.BatchSize = 512
-		if n, ok := num("OTEL_BSP_MAX_EXPORT_BATCH_SIZE"); ok {
-			o.BatchSize = n
-		}
+		o.BatchSize = num("OTEL_BSP_MAX_EXPORT_BATCH_SIZE", "integer", 512)
 	}
 	o.BatchSize = min(o.BatchSize, o.QueueSize)
 	if o.Delay <= 0 {
-		o.Delay = 5 * time.Second
-		if n, ok := num("OTEL_BSP_SCHEDULE_DELAY"); ok {
-			o.Delay = time.Duration(n) * time.Millisecond
-		}
+		o.Delay = time.Duration(num("OTEL_BSP_SCHEDULE_DELAY", "number of milliseconds", 5000)) * time.Millisecond
 	}
 	if o.ExportTimeout <= 0 {
-		o.ExportTimeout = 30 * time.Second
-		if n, ok := num("OTEL_BSP_EXPORT_TIMEOUT"); ok {
-			o.ExportTimeout = time.Duration(n) * time.Millisecond
-		}
+		o.ExportTimeout = time.Duration(num("OTEL_BSP_EXPORT_TIMEOUT", "number of milliseconds", 30000)) * time.Millisecond
 	}
 	return o
+}
+
+// DefaultQueueSize is the queue size when neither Options.QueueSize nor
+// OTEL_BSP_MAX_QUEUE_SIZE sets one (the OpenTelemetry default).
+const DefaultQueueSize = 2048
+
+// Settings returns the sizes and durations in effect (Options resolved
+// against the environment; Getenv and Report are not returned).
+func (p *Processor) Settings() Options {
+	if p == nil {
+		return Options{}
+	}
+	return Options{QueueSize: p.limit, BatchSize: p.batch, Delay: p.delay, ExportTimeout: p.timeout}
 }
 
 // OnStart does nothing.

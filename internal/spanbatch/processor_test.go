@@ -3,7 +3,6 @@ package spanbatch
 import (
 	"context"
 	"errors"
-	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -14,6 +13,8 @@ import (
 	"go.opentelemetry.io/otel/sdk/trace/tracetest"
 	"go.opentelemetry.io/otel/trace"
 	"go.uber.org/goleak"
+
+	"github.com/o11y-go/o11y/internal/configerr"
 )
 
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
@@ -303,18 +304,27 @@ func TestResolve(t *testing.T) {
 			Options{QueueSize: 10, BatchSize: 10, Delay: 5 * time.Second, ExportTimeout: 30 * time.Second}, nil},
 		{"bad values fall back and are reported", Options{Getenv: env("OTEL_BSP_SCHEDULE_DELAY", "5s", "OTEL_BSP_MAX_QUEUE_SIZE", "-1")},
 			Options{QueueSize: 2048, BatchSize: 512, Delay: 5 * time.Second, ExportTimeout: 30 * time.Second},
-			[]string{`OTEL_BSP_MAX_QUEUE_SIZE="-1"`, `OTEL_BSP_SCHEDULE_DELAY="5s"`}},
+			[]string{`o11y: config: OTEL_BSP_MAX_QUEUE_SIZE="-1": not a positive integer; using 2048`,
+				`o11y: config: OTEL_BSP_SCHEDULE_DELAY="5s": not a positive number of milliseconds; using 5000`}},
+		{"every variable", Options{Getenv: env("OTEL_BSP_MAX_EXPORT_BATCH_SIZE", "lots", "OTEL_BSP_EXPORT_TIMEOUT", "0")},
+			Options{QueueSize: 2048, BatchSize: 512, Delay: 5 * time.Second, ExportTimeout: 30 * time.Second},
+			[]string{`o11y: config: OTEL_BSP_MAX_EXPORT_BATCH_SIZE="lots": not a positive integer; using 512`,
+				`o11y: config: OTEL_BSP_EXPORT_TIMEOUT="0": not a positive number of milliseconds; using 30000`}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			var reports []string
-			tt.in.Report = func(err error) { reports = append(reports, err.Error()) }
+			tt.in.Report = func(err error) {
+				var ce *configerr.Error
+				assert.True(t, errors.As(err, &ce), "a *configerr.Error: %v", err)
+				reports = append(reports, err.Error())
+			}
 			got := tt.in.resolve()
 			got.Getenv, got.Report = nil, nil
 			assert.Equal(t, tt.want, got)
 			require.Len(t, reports, len(tt.reports))
 			for i, r := range tt.reports {
-				assert.True(t, strings.Contains(reports[i], r), reports[i])
+				assert.Equal(t, r, reports[i])
 			}
 		})
 	}
@@ -409,4 +419,12 @@ func TestStaleWakeDoesNotCutTheDelayShort(t *testing.T) {
 	assert.Equal(t, 3, rec.total(), "a partial batch waits for the delay")
 	require.NoError(t, p.ForceFlush(context.Background()))
 	assert.Equal(t, []int{3, 1}, rec.sizes())
+}
+
+func TestSettingsAreThoseInEffect(t *testing.T) {
+	p := newProc(t, &recorder{}, Options{Getenv: func(k string) string {
+		return map[string]string{"OTEL_BSP_MAX_QUEUE_SIZE": "-10", "OTEL_BSP_SCHEDULE_DELAY": "250"}[k]
+	}, Report: func(error) {}})
+	assert.Equal(t, Options{QueueSize: DefaultQueueSize, BatchSize: 512, Delay: 250 * time.Millisecond, ExportTimeout: 30 * time.Second}, p.Settings())
+	assert.Equal(t, Options{}, (*Processor)(nil).Settings())
 }

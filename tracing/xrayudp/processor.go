@@ -191,6 +191,15 @@ func (p *Processor) Stats() Stats {
 	return st
 }
 
+// QueueSize returns the number of spans the queue holds before drops start
+// (Options.QueueSize, or 2048).
+func (p *Processor) QueueSize() int {
+	if p == nil {
+		return 0
+	}
+	return p.q.Settings().QueueSize
+}
+
 // Encoder returns the processor's encoder (for tests and tools).
 func (p *Processor) Encoder() *Encoder {
 	if p == nil {
