@@ -23,11 +23,7 @@ func demoDocs(tb testing.TB) [][]byte {
 	if err != nil {
 		tb.Fatal(err)
 	}
-	var docs [][]byte
-	for _, l := range bytes.Split(bytes.TrimSpace(b), []byte("\n")) {
-		docs = append(docs, l)
-	}
-	return docs
+	return bytes.Split(bytes.TrimSpace(b), []byte("\n"))
 }
 
 const demoTraceID = "1-6b11957a-841ffb4c2b4208c9c003abd8"

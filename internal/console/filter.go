@@ -113,10 +113,9 @@ func (t token) describe() string {
 }
 
 type parser struct {
-	src   string
-	toks  []token
-	i     int
-	depth int
+	src  string
+	toks []token
+	i    int
 }
 
 func isIdentRune(r rune, first bool) bool {

@@ -27,7 +27,6 @@ import (
 	"google.golang.org/protobuf/encoding/protojson"
 	"google.golang.org/protobuf/proto"
 
-	"github.com/o11y-go/o11y/internal/xrayid"
 )
 
 // maxOTLPBody bounds one OTLP/HTTP request body (compressed and not).
@@ -333,11 +332,4 @@ func (c *Console) serveOTLPHTTP(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "application/x-protobuf")
 	}
 	_, _ = w.Write(out)
-}
-
-// traceIDText is the X-Ray form of an OTLP trace id (for tests and logs).
-func traceIDText(b []byte) string {
-	var t oteltrace.TraceID
-	copy(t[:], b)
-	return xrayid.FormatTraceID(t)
 }

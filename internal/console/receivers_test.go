@@ -89,10 +89,7 @@ func TestReceiversWithSDK(t *testing.T) {
 	for _, p := range paths {
 		f, _ := ParseFilter(`service("` + p.service + `") AND annotation.order_id = "42"`)
 		waitFor(t, p.service+" trace", func() bool {
-			if c.store.Traces(f, 0, 10).Matched == 1 {
-				return true
-			}
-			return false
+			return c.store.Traces(f, 0, 10).Matched == 1
 		})
 		list := c.store.Traces(f, 0, 10)
 		d, _ := c.store.Trace(list.Traces[0].ID)

@@ -78,7 +78,6 @@ type captureServer struct {
 
 	mu       sync.Mutex
 	reqs     []seen
-	grpcReqs []*coltracepb.ExportTraceServiceRequest
 }
 
 // startCapture serves OTLP/HTTP and OTLP/gRPC on one loopback listener
