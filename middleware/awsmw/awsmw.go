@@ -4,8 +4,9 @@
 //	awsmw.Instrument(&cfg)
 //	db := dynamodb.NewFromConfig(cfg) // every call is now an X-Ray "aws" subsegment
 //
-// It installs the maintained OpenTelemetry instrumentation (otelaws), not one
-// of its own, configured for X-Ray:
+// It installs the OpenTelemetry instrumentation (otelaws), not one of its
+// own, configured for X-Ray (otelaws v0.72.0 marks itself deprecated; see
+// docs/AWS-CALLS.md for the planned move to the SDK's own smithy tracing):
 //
 //   - spans go to the o11y SDK's tracer provider ([o11y.Default] at the
 //     time of each call, so Instrument may run before or after [o11y.Start]);
@@ -25,6 +26,8 @@
 // The package is its own Go module, so a service that does not import it
 // does not link the AWS SDK.
 package awsmw
+
+//lint:file-ignore SA1019 otelaws v0.72.0 is deprecated upstream; kept until the move to smithyoteltracing (docs/AWS-CALLS.md)
 
 import (
 	"context"
