@@ -24,6 +24,7 @@ import (
 
 	"github.com/o11y-go/o11y"
 	"github.com/o11y-go/o11y/internal/emfvalidate"
+	"github.com/o11y-go/o11y/internal/udpsink"
 	"github.com/o11y-go/o11y/internal/xrayvalidate"
 )
 
@@ -35,6 +36,7 @@ var soak = flag.Bool("soak", false, "run the long overload and load tests (10 s 
 var otelErrors counter
 
 func TestMain(m *testing.M) {
+	udpsink.RunChildIfAsked() // the stand-in daemon's child processes
 	flag.Parse()
 	otel.SetErrorHandler(otel.ErrorHandlerFunc(func(err error) { otelErrors.add(err) }))
 	code := m.Run()

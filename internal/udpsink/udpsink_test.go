@@ -3,6 +3,7 @@ package udpsink
 import (
 	"fmt"
 	"net"
+	"os"
 	"runtime"
 	"sync"
 	"testing"
@@ -91,5 +92,46 @@ func TestSinkKernelDefaultBuffer(t *testing.T) {
 	}
 	if s.Handled()+s.Spilled() != s.Received() {
 		t.Fatalf("handled %d + spilled %d != received %d", s.Handled(), s.Spilled(), s.Received())
+	}
+}
+
+func TestMain(m *testing.M) {
+	RunChildIfAsked()
+	os.Exit(m.Run())
+}
+
+func TestChild(t *testing.T) {
+	c := StartChild(t, true)
+	conn, err := net.Dial("udp", c.Addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	const n = 50
+	for i := range n {
+		if _, err := fmt.Fprintf(conn, "d%d", i); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var got Counts
+	// Datagrams written are in the child's socket (or handled) by now: one
+	// count settles them.
+	got, err = c.Counts()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.Received != n || got.Handled != n || got.Lost() != 0 || got.Bytes == 0 {
+		t.Fatalf("counts %+v, want %d received and handled", got, n)
+	}
+	dgs, err := c.Datagrams()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(dgs) != n || string(dgs[0]) != "d0" || string(dgs[n-1]) != fmt.Sprintf("d%d", n-1) {
+		t.Fatalf("%d datagrams kept: first %q", len(dgs), dgs[0])
+	}
+	c.Stop()
+	if _, err := c.Counts(); err == nil {
+		t.Fatal("counts after Stop")
 	}
 }

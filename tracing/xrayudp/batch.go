@@ -1,6 +1,7 @@
 package xrayudp
 
 import (
+	"context"
 	"errors"
 	"fmt"
 
@@ -17,23 +18,32 @@ import (
 const maxKeptBuf = 16 << 10
 
 // batcher encodes spans into reusable datagram buffers and writes them up to
-// SendBatch at a time. It is not safe for concurrent use.
+// SendBatch at a time, as fast as its pacer allows. It is not safe for
+// concurrent use.
 type batcher struct {
 	enc    *Encoder
 	out    *sender
 	st     *counters
 	rep    *report.Reporter
 	failFn func(error) // b.failed, bound once
+	costFn func(int) int
 
-	n    int // datagrams encoded and not yet written
-	bufs [SendBatch][]byte
-	iov  [SendBatch][1][]byte
-	msgs [SendBatch]ipv4.Message
+	pace  pacer
+	ctx   context.Context // the running export's; the pacer's waits end with it
+	abort <-chan struct{} // closed by Exporter.Abort and Shutdown
+
+	n        int // datagrams encoded and not yet written
+	sentUpTo int // during flush: datagrams of the batch already handed to the socket
+	bufs     [SendBatch][]byte
+	iov      [SendBatch][1][]byte
+	msgs     [SendBatch]ipv4.Message
 }
 
-func (b *batcher) init(enc *Encoder, out *sender, st *counters, rep *report.Reporter) {
+func (b *batcher) init(enc *Encoder, out *sender, st *counters, rep *report.Reporter, pace pacer, abort <-chan struct{}) {
 	b.enc, b.out, b.st, b.rep = enc, out, st, rep
+	b.pace, b.abort, b.ctx = pace, abort, context.Background()
 	b.failFn = b.failed
+	b.costFn = func(i int) int { return datagramCost(len(b.iov[b.sentUpTo+i][0])) }
 	for i := range b.msgs {
 		b.msgs[i].Buffers = b.iov[i][:]
 	}
@@ -72,13 +82,24 @@ func (b *batcher) encode(s sdktrace.ReadOnlySpan, fn func([]byte) ([]byte, bool)
 	}
 }
 
-// flush writes the encoded datagrams and counts the outcome.
+// flush writes the encoded datagrams, in bursts the pacer allows, and
+// counts the outcome. Datagrams still unwritten when the export's context
+// ends or the exporter is aborted are counted as dropped.
 func (b *batcher) flush() {
 	if b.n == 0 {
 		return
 	}
-	sent := b.out.writeBatch(b.msgs[:b.n], b.failFn)
-	b.st.sent.Add(uint64(sent))
+	for b.sentUpTo = 0; b.sentUpTo < b.n; {
+		k := b.pace.take(b.ctx, b.abort, b.costFn, b.n-b.sentUpTo)
+		if k == 0 {
+			b.st.dropped.Add(uint64(b.n - b.sentUpTo))
+			break
+		}
+		sent := b.out.writeBatch(b.msgs[b.sentUpTo:b.sentUpTo+k], b.failFn)
+		b.st.sent.Add(uint64(sent))
+		b.sentUpTo += k
+	}
+	b.sentUpTo = 0
 	for i := range b.n {
 		b.iov[i][0] = nil
 		if cap(b.bufs[i]) > maxKeptBuf {

@@ -32,12 +32,29 @@ type Options struct {
 	ErrorHandler func(error)
 	// ReportInterval is the rate limit for ErrorHandler. Default 1 minute.
 	ReportInterval time.Duration
+	// SendRate bounds how fast datagrams are sent, in bytes per second of
+	// the daemon's receive buffer (a datagram counts what Linux charges the
+	// buffer for it: a 1 KiB segment counts about 2.3 KiB). The daemon
+	// keeps the kernel-default buffer and reads it with one goroutine, and
+	// UDP loss is invisible to the sender, so sending faster only loses
+	// segments. Default [DefaultSendRate]; negative sends unpaced. When
+	// spans end faster than this for longer than the queue absorbs, they
+	// are dropped and counted.
+	SendRate int
+	// SendBurst is the most receive-buffer bytes sent back to back.
+	// Default [DefaultSendBurst].
+	SendBurst int
+
+	clock      clock // tests inject a fake clock; nil is the real one
+	noFeedback bool  // tests of the token bucket turn the receive-queue feedback off
 }
 
 // Stats counts what happened to the spans handed to a Processor or Exporter.
+// A span is one datagram, except a LOCAL_ROOT client or producer span,
+// which is two (its service segment and itself).
 type Stats struct {
 	Sent    uint64 // datagrams written to the socket
-	Dropped uint64 // spans dropped: queue full or after Shutdown
+	Dropped uint64 // spans dropped: queue full, after Shutdown, or (datagrams) not sent by Shutdown's deadline
 	Errors  uint64 // failed writes (including "no daemon listening")
 	Trimmed uint64 // documents trimmed to fit one datagram
 }

@@ -55,6 +55,19 @@ func (s *sender) connect() error {
 	return nil
 }
 
+// addrs connects if needed and returns the socket's local and remote
+// addresses (nil when not connected).
+func (s *sender) addrs() (local, remote *net.UDPAddr) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.connect() != nil {
+		return nil, nil
+	}
+	local, _ = s.conn.LocalAddr().(*net.UDPAddr)
+	remote, _ = s.conn.RemoteAddr().(*net.UDPAddr)
+	return local, remote
+}
+
 // afterError drops the socket after a write error other than "nobody
 // listening": it may be stale (address change, network down), so a later
 // write re-dials. Called with s.mu held.
