@@ -52,8 +52,9 @@ type Sink struct {
 	spilled  atomic.Int64 // datagrams dropped because the queue was full
 	bytes    atomic.Int64
 
+	waiters atomic.Int32 // goroutines in WaitUntil
 	mu      sync.Mutex
-	changed chan struct{} // closed and replaced after every handled datagram
+	changed chan struct{} // closed and replaced after a handled datagram while someone waits
 
 	readDone   chan struct{}
 	handleDone chan struct{}
@@ -139,10 +140,12 @@ func (s *Sink) handoff() {
 			s.handle(dg)
 		}
 		s.handled.Add(1)
-		s.mu.Lock()
-		close(s.changed)
-		s.changed = make(chan struct{})
-		s.mu.Unlock()
+		if s.waiters.Load() > 0 {
+			s.mu.Lock()
+			close(s.changed)
+			s.changed = make(chan struct{})
+			s.mu.Unlock()
+		}
 	}
 }
 
@@ -186,6 +189,10 @@ func (s *Sink) WaitHandled(n int64, timeout time.Duration) bool {
 func (s *Sink) WaitUntil(timeout time.Duration, cond func() bool) bool {
 	t := time.NewTimer(timeout)
 	defer t.Stop()
+	// Registered before the first look at cond: a datagram handled after
+	// that look then closes the channel this waits on.
+	s.waiters.Add(1)
+	defer s.waiters.Add(-1)
 	for {
 		s.mu.Lock()
 		ch := s.changed

@@ -33,6 +33,7 @@ type batcher struct {
 	abort <-chan struct{} // closed by Exporter.Abort and Shutdown
 
 	n        int // datagrams encoded and not yet written
+	cut      int // datagrams flush dropped (pacing wait cut short) since the export began
 	sentUpTo int // during flush: datagrams of the batch already handed to the socket
 	bufs     [SendBatch][]byte
 	iov      [SendBatch][1][]byte
@@ -93,6 +94,7 @@ func (b *batcher) flush() {
 		k := b.pace.take(b.ctx, b.abort, b.costFn, b.n-b.sentUpTo)
 		if k == 0 {
 			b.st.dropped.Add(uint64(b.n - b.sentUpTo))
+			b.cut += b.n - b.sentUpTo
 			break
 		}
 		sent := b.out.writeBatch(b.msgs[b.sentUpTo:b.sentUpTo+k], b.failFn)

@@ -93,9 +93,26 @@ func (x *Exporter) ExportSpans(ctx context.Context, spans []sdktrace.ReadOnlySpa
 	}
 	x.mu.Lock()
 	defer x.mu.Unlock()
-	x.bat.ctx = ctx
-	defer func() { x.bat.ctx = context.Background() }()
-	defer x.bat.flush()
+	x.bat.ctx, x.bat.cut = ctx, 0
+	err := x.add(ctx, spans)
+	x.bat.flush()
+	x.bat.ctx = context.Background()
+	if err == nil && x.bat.cut > 0 {
+		err = ctx.Err()
+		if err == nil && x.aborted.Load() {
+			err = errAborted
+		}
+		if err == nil {
+			err = errStalled
+		}
+		err = fmt.Errorf("xrayudp: export: %d datagrams not sent: %w", x.bat.cut, err)
+	}
+	return err
+}
+
+// add encodes the sampled spans into the batcher (which writes full
+// batches as it goes).
+func (x *Exporter) add(ctx context.Context, spans []sdktrace.ReadOnlySpan) error {
 	for i, s := range spans {
 		if ctx.Err() != nil || x.aborted.Load() {
 			n := 0
@@ -119,7 +136,10 @@ func (x *Exporter) ExportSpans(ctx context.Context, spans []sdktrace.ReadOnlySpa
 	return nil
 }
 
-var errAborted = errors.New("xrayudp: exporter aborted (shutdown deadline passed)")
+var (
+	errAborted = errors.New("xrayudp: exporter aborted (shutdown deadline passed)")
+	errStalled = errors.New("xrayudp: the daemon's receive buffer stayed full")
+)
 
 // Abort makes the running export and every later one give up at once: what
 // they have not sent is counted as dropped. The SDK's span queue calls it

@@ -64,6 +64,12 @@ func (realClock) Sleep(ctx context.Context, abort <-chan struct{}, d time.Durati
 	}
 }
 
+// rxQuerier reads the daemon socket's receive queue ([rxProbe]; tests
+// inject scripted states).
+type rxQuerier interface {
+	query(local, remote *net.UDPAddr) (rxState, error)
+}
+
 // rxState is the daemon socket's receive queue as the kernel reports it.
 type rxState struct {
 	queued int    // bytes (true size) waiting to be read
@@ -92,7 +98,7 @@ type pacer struct {
 	clk    clock
 
 	// receive-queue feedback
-	probe      *rxProbe
+	probe      rxQuerier
 	addrs      func() (local, remote *net.UDPAddr) // nil: no feedback
 	visible    bool
 	nextLookup time.Time
@@ -117,7 +123,7 @@ func newPacer(rate, burst int, clk clock) pacer {
 
 // withFeedback makes the pacer read the daemon socket's queue through probe
 // for the socket addrs returns.
-func (p *pacer) withFeedback(probe *rxProbe, addrs func() (local, remote *net.UDPAddr)) {
+func (p *pacer) withFeedback(probe rxQuerier, addrs func() (local, remote *net.UDPAddr)) {
 	if p.rate == 0 {
 		return // unpaced on request
 	}
@@ -173,11 +179,12 @@ func (p *pacer) take(ctx context.Context, abort <-chan struct{}, costs func(i in
 func (p *pacer) takeFeedback(ctx context.Context, abort <-chan struct{}, costs func(i int) int, n int) (k int, ok bool) {
 	wait := 100 * time.Microsecond
 	var since time.Time
-	for p.room <= 0 {
+	need := min(costs(0), int(p.burst)) // a datagram larger than a burst waits for a burst's room
+	for p.room < need {
 		if !p.look() {
 			return 0, false
 		}
-		if p.room > 0 {
+		if p.room >= need {
 			break
 		}
 		now := p.clk.Now()
@@ -194,8 +201,6 @@ func (p *pacer) takeFeedback(ctx context.Context, abort <-chan struct{}, costs f
 		}
 		wait = min(2*wait, 5*time.Millisecond)
 	}
-	// The first datagram goes whatever its size (the kernel accepts one
-	// while the queue is under its limit); the rest while they fit.
 	for k < n {
 		c := costs(k)
 		if k > 0 && c > p.room {
