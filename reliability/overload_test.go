@@ -153,8 +153,7 @@ func overload(t *testing.T, absent bool, queueSize int, dur time.Duration) {
 	slices.Sort(probes)
 	received := int64(-1)
 	if d != nil {
-		d.waitQuiet(100*time.Millisecond, 2*time.Second)
-		received = d.n.Load()
+		received = d.settle(t).Handled
 	}
 
 	t.Logf("offered %d spans in %v (%.0f spans/s, target %d/s); ended %d; xray sent %d, errors %d, dropped %d; daemon received %d",
