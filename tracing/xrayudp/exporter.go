@@ -49,7 +49,7 @@ func NewExporter(opts Options) (*Exporter, error) {
 	}
 	clk := opts.clock
 	if clk == nil {
-		clk = realClock{}
+		clk = newRealClock()
 	}
 	pace := newPacer(sendRate(opts), sendBurst(opts), clk)
 	if !opts.noFeedback {

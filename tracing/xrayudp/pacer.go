@@ -47,15 +47,23 @@ type clock interface {
 	Sleep(ctx context.Context, abort <-chan struct{}, d time.Duration) bool
 }
 
-type realClock struct{}
+// realClock sleeps on one reused timer (the pacer is used by one goroutine
+// at a time).
+type realClock struct{ t *time.Timer }
 
-func (realClock) Now() time.Time { return time.Now() }
+func newRealClock() *realClock {
+	t := time.NewTimer(time.Hour)
+	t.Stop()
+	return &realClock{t: t}
+}
 
-func (realClock) Sleep(ctx context.Context, abort <-chan struct{}, d time.Duration) bool {
-	t := time.NewTimer(d)
-	defer t.Stop()
+func (*realClock) Now() time.Time { return time.Now() }
+
+func (c *realClock) Sleep(ctx context.Context, abort <-chan struct{}, d time.Duration) bool {
+	c.t.Reset(d)
+	defer c.t.Stop()
 	select {
-	case <-t.C:
+	case <-c.t.C:
 		return true
 	case <-ctx.Done():
 		return false
@@ -138,8 +146,13 @@ func (p *pacer) refill() {
 	p.last = now
 }
 
-// look reads the daemon socket's queue; it reports whether it could.
-func (p *pacer) look() bool {
+// look reads the daemon socket's queue; it reports whether it could. It
+// sets the room for the next burst: while the queue is under half the
+// buffer, what keeps it there (at most a burst). Once the pacer has had to
+// wait (hysteresis), it waits on until the queue is down to a quarter, so
+// that it then sends a burst rather than a trickle of single datagrams,
+// each costing a look and a system call of its own.
+func (p *pacer) look(waited bool) bool {
 	local, remote := p.addrs()
 	st, err := p.probe.query(local, remote)
 	if err != nil {
@@ -155,6 +168,9 @@ func (p *pacer) look() bool {
 		p.rxDrops = st.drops - p.rxDrops0
 	}
 	p.room = min(st.limit/2-st.queued, int(p.burst))
+	if waited && st.queued > st.limit/4 {
+		p.room = 0
+	}
 	return true
 }
 
@@ -180,8 +196,8 @@ func (p *pacer) takeFeedback(ctx context.Context, abort <-chan struct{}, costs f
 	wait := 100 * time.Microsecond
 	var since time.Time
 	need := min(costs(0), int(p.burst)) // a datagram larger than a burst waits for a burst's room
-	for p.room < need {
-		if !p.look() {
+	for waited := false; p.room < need; {
+		if !p.look(waited) {
 			return 0, false
 		}
 		if p.room >= need {
@@ -199,6 +215,7 @@ func (p *pacer) takeFeedback(ctx context.Context, abort <-chan struct{}, costs f
 		if !p.clk.Sleep(ctx, abort, wait) {
 			return 0, true
 		}
+		waited = true
 		wait = min(2*wait, 5*time.Millisecond)
 	}
 	for k < n {

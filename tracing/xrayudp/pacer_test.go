@@ -137,22 +137,23 @@ func TestPacerFeedback(t *testing.T) {
 	clk := newFakeClock()
 	q := &scripted{states: []rxState{
 		{queued: 0, limit: 212992},      // empty: up to a burst
-		{queued: 150000, limit: 212992}, // over half full: wait
+		{queued: 100000, limit: 212992}, // under half: what keeps it there (6,496 bytes)
+		{queued: 150000, limit: 212992}, // over half: wait
 		{queued: 120000, limit: 212992}, // still over half
-		{queued: 100000, limit: 212992}, // 6,496 bytes of room: two datagrams
-		{queued: 0, limit: 212992},
+		{queued: 100000, limit: 212992}, // under half, but having waited: on until a quarter
+		{queued: 40000, limit: 212992},  // under a quarter: a burst
 	}}
 	p := newPacer(DefaultSendRate, DefaultSendBurst, clk)
 	p.withFeedback(q, someAddrs)
 	ctx := context.Background()
 	assert.Equal(t, 28, p.take(ctx, nil, costsOf(2304), 64), "an empty daemon queue: one burst")
 	assert.Equal(t, 1, q.looks)
-	assert.Empty(t, clk.sleeps)
 	assert.Equal(t, 2, p.take(ctx, nil, costsOf(2304), 36), "sends what fits under half the buffer")
-	assert.Equal(t, 4, q.looks)
-	assert.Equal(t, []time.Duration{100 * time.Microsecond, 200 * time.Microsecond}, clk.sleeps, "backs off while the daemon catches up")
-	assert.Equal(t, 28, p.take(ctx, nil, costsOf(2304), 34))
-	assert.Equal(t, 5, q.looks)
+	assert.Equal(t, 2, q.looks)
+	assert.Empty(t, clk.sleeps)
+	assert.Equal(t, 28, p.take(ctx, nil, costsOf(2304), 34), "after waiting, a burst rather than a trickle")
+	assert.Equal(t, 6, q.looks)
+	assert.Equal(t, []time.Duration{100 * time.Microsecond, 200 * time.Microsecond, 400 * time.Microsecond}, clk.sleeps, "backs off while the daemon catches up")
 }
 
 func TestPacerFeedbackStall(t *testing.T) {
