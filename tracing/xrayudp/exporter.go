@@ -52,6 +52,7 @@ func NewExporter(opts Options) (*Exporter, error) {
 		clk = newRealClock()
 	}
 	pace := newPacer(sendRate(opts), sendBurst(opts), clk)
+	pace.rxDrops = &x.stat.daemonDrops
 	if !opts.noFeedback {
 		pace.withFeedback(&x.probe, x.out.addrs)
 	}
@@ -171,5 +172,6 @@ func (x *Exporter) Stats() Stats {
 	if x == nil {
 		return Stats{}
 	}
-	return Stats{Sent: x.stat.sent.Load(), Dropped: x.stat.dropped.Load(), Errors: x.stat.errors.Load(), Trimmed: x.enc.Trimmed()}
+	return Stats{Sent: x.stat.sent.Load(), Dropped: x.stat.dropped.Load(), Errors: x.stat.errors.Load(), Trimmed: x.enc.Trimmed(),
+		DaemonDrops: x.stat.daemonDrops.Load()}
 }

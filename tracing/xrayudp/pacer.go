@@ -4,6 +4,7 @@ import (
 	"context"
 	"math/bits"
 	"net"
+	"sync/atomic"
 	"time"
 )
 
@@ -110,10 +111,10 @@ type pacer struct {
 	addrs      func() (local, remote *net.UDPAddr) // nil: no feedback
 	visible    bool
 	nextLookup time.Time
-	room       int          // bytes that may still go before the next look
-	stalled    func(uint64) // called when a stall drops datagrams (with how many)
-	rxDrops0   uint64       // the daemon socket's drop count when first seen
-	rxDrops    uint64       // drops seen since
+	room       int            // bytes that may still go before the next look
+	stalled    func(uint64)   // called when a stall drops datagrams (with how many)
+	rxDrops0   uint64         // the daemon socket's drop count when first seen
+	rxDrops    *atomic.Uint64 // drops seen since (nil: not kept)
 	rxSeen     bool
 }
 
@@ -164,8 +165,8 @@ func (p *pacer) look(waited bool) bool {
 	if !p.rxSeen {
 		p.rxDrops0, p.rxSeen = st.drops, true
 	}
-	if st.drops >= p.rxDrops0 {
-		p.rxDrops = st.drops - p.rxDrops0
+	if st.drops >= p.rxDrops0 && p.rxDrops != nil {
+		p.rxDrops.Store(st.drops - p.rxDrops0)
 	}
 	p.room = min(st.limit/2-st.queued, int(p.burst))
 	if waited && st.queued > st.limit/4 {

@@ -3,8 +3,10 @@ package xrayudp
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net"
 	"runtime"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -163,8 +165,14 @@ func TestPacerFeedbackStall(t *testing.T) {
 	p.withFeedback(q, someAddrs)
 	var stalled uint64
 	p.stalled = func(n uint64) { stalled += n }
+	var drops atomic.Uint64
+	p.rxDrops = &drops
 	assert.Equal(t, 0, p.take(context.Background(), nil, costsOf(2304), 10), "a daemon that never reads: give up")
 	assert.Equal(t, uint64(10), stalled)
+	assert.Zero(t, drops.Load(), "drops before the first look are not ours to count")
+	q.states = append(q.states, rxState{queued: 0, limit: 212992, drops: 12})
+	assert.Equal(t, 28, p.take(context.Background(), nil, costsOf(2304), 64))
+	assert.Equal(t, uint64(5), drops.Load(), "drops since the first look")
 	var waited time.Duration
 	for _, d := range clk.sleeps {
 		waited += d
@@ -206,37 +214,51 @@ func TestPacerAbort(t *testing.T) {
 	assert.Equal(t, 0, q.take(cctx, nil, costsOf(2304), 1), "a wait ends with ctx")
 }
 
-// TestRxProbe reads a real socket's receive queue the way the pacer does.
+// TestRxProbe reads a real socket's receive queue the way the pacer does,
+// however the daemon binds.
 func TestRxProbe(t *testing.T) {
 	if runtime.GOOS != "linux" {
 		t.Skip("sock_diag is Linux-only")
 	}
-	d, err := net.ListenUDP("udp", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)}) // never read
-	require.NoError(t, err)
-	defer d.Close()
-	s := sender{addr: d.LocalAddr().String(), timeout: time.Second}
-	defer s.close()
-	local, remote := s.addrs()
-	require.NotNil(t, local)
-	var p rxProbe
-	defer p.close()
-	st, err := p.query(local, remote)
-	require.NoError(t, err)
-	assert.Zero(t, st.queued)
-	assert.Positive(t, st.limit)
-	for range 10 {
-		_, err := s.conn.Write(make([]byte, 1000))
-		require.NoError(t, err)
-	}
-	st, err = p.query(local, remote)
-	require.NoError(t, err)
-	assert.Equal(t, 10*datagramCost(1000), st.queued, "the kernel's charge matches datagramCost")
-	assert.Zero(t, st.drops)
+	for _, tc := range []struct{ name, bind, send string }{
+		{"loopback", "127.0.0.1:0", "127.0.0.1"},
+		{"any address", "0.0.0.0:0", "127.0.0.1"},
+		{"ipv6", "[::1]:0", "::1"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			ua, err := net.ResolveUDPAddr("udp", tc.bind)
+			require.NoError(t, err)
+			d, err := net.ListenUDP("udp", ua) // never read
+			if err != nil {
+				t.Skipf("cannot bind %s: %v", tc.bind, err)
+			}
+			defer d.Close()
+			port := d.LocalAddr().(*net.UDPAddr).Port
+			s := sender{addr: net.JoinHostPort(tc.send, fmt.Sprint(port)), timeout: time.Second}
+			defer s.close()
+			local, remote := s.addrs()
+			require.NotNil(t, local)
+			var p rxProbe
+			defer p.close()
+			st, err := p.query(local, remote)
+			require.NoError(t, err)
+			assert.Zero(t, st.queued)
+			assert.Positive(t, st.limit)
+			for range 10 {
+				_, err := s.conn.Write(make([]byte, 1000))
+				require.NoError(t, err)
+			}
+			st, err = p.query(local, remote)
+			require.NoError(t, err)
+			assert.Equal(t, 10*datagramCost(1000), st.queued, "the kernel's charge matches datagramCost")
+			assert.Zero(t, st.drops)
 
-	// Nobody bound there: not visible.
-	require.NoError(t, d.Close())
-	_, err = p.query(local, remote)
-	assert.True(t, errors.Is(err, errNotVisible), "err = %v", err)
+			// Nobody bound there: not visible.
+			require.NoError(t, d.Close())
+			_, err = p.query(local, remote)
+			assert.True(t, errors.Is(err, errNotVisible), "err = %v", err)
+		})
+	}
 }
 
 // TestExporterAbortCountsUnsent: a pacing wait that Abort cuts short counts

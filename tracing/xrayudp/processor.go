@@ -57,10 +57,16 @@ type Stats struct {
 	Dropped uint64 // spans dropped: queue full, after Shutdown, or (datagrams) not sent by Shutdown's deadline
 	Errors  uint64 // failed writes (including "no daemon listening")
 	Trimmed uint64 // documents trimmed to fit one datagram
+	// DaemonDrops counts datagrams the daemon's socket dropped because its
+	// receive buffer was full (from any sender), since the exporter first
+	// saw it. The sender paces so this stays 0; it is known only where the
+	// daemon's socket is visible (Linux, same network namespace: an ECS
+	// sidecar, or both on the host network), else it stays 0.
+	DaemonDrops uint64
 }
 
 type counters struct {
-	sent, dropped, errors atomic.Uint64
+	sent, dropped, errors, daemonDrops atomic.Uint64
 }
 
 // Processor is an [sdktrace.SpanProcessor] that sends each sampled span,
