@@ -106,6 +106,10 @@ func TestDegradedInfrastructureLatency(t *testing.T) {
 		maxHeapGrow = 32 << 20
 	)
 	otelBefore := otelErrors.count()
+	// Reports are rate-limited per kind per minute: on a slow machine the
+	// run spans more than one window, and each window may report again.
+	began := time.Now()
+	reportBound := func() int { return maxReports * (1 + int(time.Since(began)/time.Minute)) }
 	scs := degradedScenarios(t)
 	for _, sc := range scs {
 		sc.errs = &counter{}
@@ -222,8 +226,8 @@ func TestDegradedInfrastructureLatency(t *testing.T) {
 			if lim := 2*time.Second + time.Duration(float64(500*time.Millisecond)*loadSlack()); shut[i] > lim {
 				t.Errorf("Shutdown took %v with a 2 s deadline (want < %v)", shut[i], lim)
 			}
-			if n := sc.errs.count(); n > maxReports {
-				t.Errorf("ErrorHandler called %d times for %d requests (want ≤ %d, rate-limited): %s", n, len(sc.lat)+heapReqs+100, maxReports, sc.errs)
+			if n, lim := sc.errs.count(), reportBound(); n > lim {
+				t.Errorf("ErrorHandler called %d times for %d requests (want ≤ %d, rate-limited): %s", n, len(sc.lat)+heapReqs+100, lim, sc.errs)
 			}
 			if sc.proc != nil {
 				// Every span is accounted for: sent, failed or dropped.
@@ -244,7 +248,7 @@ func TestDegradedInfrastructureLatency(t *testing.T) {
 	}
 	t.Logf("baseline p50 %s p99 %s; OpenTelemetry global error handler calls during the run: %d (%s)%s",
 		us(bp50), us(bp99), otelAfter-otelBefore, otelErrors.String(), tbl.String())
-	if n := otelAfter - otelBefore; n > 3*maxReports {
+	if n := otelAfter - otelBefore; n > 3*reportBound() {
 		t.Errorf("OpenTelemetry error handler called %d times: export failures must be reported a handful of times, not per request", n)
 	}
 }
