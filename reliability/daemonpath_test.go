@@ -124,7 +124,7 @@ func daemonPathLoad(t *testing.T, opts *xrayudp.Options) daemonPathResult {
 		x := proc.Stats()
 		r.st.SpansSent, r.st.SpansDropped, r.st.SpanSendErrors = x.Sent, x.Dropped, x.Errors
 	}
-	r.daemon = d.settle(t)
+	r.daemon = d.settleAfter(t, int64(r.st.SpansSent))
 	t.Logf("%d requests over %d connections answered in %v; spans ended %d; SDK sent %d, dropped %d, errors %d; daemon stand-in handled %d, kernel drops %d, spilled %d; ErrorHandler: %s",
 		r.answered, conns, took.Round(time.Millisecond), r.ended, r.st.SpansSent, r.st.SpansDropped, r.st.SpanSendErrors,
 		r.daemon.Handled, r.daemon.KernelDrops, r.daemon.Spilled, errs)

@@ -268,16 +268,30 @@ func (d *daemon) addr() string {
 // settle waits until the daemon has handled everything its socket holds
 // (call it once the sender has finished; no quiet period is needed) and
 // returns its counters. The timeout only bounds a failing test.
-func (d *daemon) settle(t testing.TB) udpsink.Counts {
+func (d *daemon) settle(t testing.TB) udpsink.Counts { return d.settleAfter(t, -1) }
+
+// settleAfter is settle once sent datagrams (when ≥ 0) are accounted for:
+// handled, spilled or dropped by the kernel.
+func (d *daemon) settleAfter(t testing.TB, sent int64) udpsink.Counts {
 	t.Helper()
 	if d.child != nil {
-		c, err := d.child.Counts()
+		count := d.child.Counts
+		if sent >= 0 {
+			count = func() (udpsink.Counts, error) { return d.child.CountsAfter(sent) }
+		}
+		c, err := count()
 		if err != nil {
 			t.Fatalf("stand-in daemon: %v", err)
 		}
 		return c
 	}
 	s := d.sink
+	if sent >= 0 {
+		s.WaitUntil(30*time.Second, func() bool {
+			k, _ := s.KernelDrops()
+			return s.Handled()+s.Spilled()+int64(k) >= sent
+		})
+	}
 	if !s.Settle(30 * time.Second) {
 		t.Errorf("the stand-in daemon did not settle")
 	}

@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"os/exec"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -30,9 +31,11 @@ const keepEnv = "O11Y_UDPSINK_KEEP"
 // RunChildIfAsked serves a stand-in and exits when the process was started
 // by [StartChild]; otherwise it returns at once. Call it first in TestMain.
 //
-// The child prints "ADDR host:port", answers each "count" line on stdin
-// with "COUNT received handled kernel-drops spilled bytes" once everything
-// its socket holds has been handled, and exits when stdin closes.
+// The child prints "ADDR host:port", answers each "count" or "count N"
+// line on stdin with "COUNT received handled kernel-drops spilled bytes"
+// once N datagrams are accounted for (handled, spilled or dropped by the
+// kernel) and everything its socket holds has been handled, and exits when
+// stdin closes.
 func RunChildIfAsked() {
 	if os.Getenv(ChildEnv) == "" {
 		return
@@ -69,8 +72,15 @@ func RunChildIfAsked() {
 	fmt.Printf("ADDR %s\n", s.Addr())
 	in := bufio.NewScanner(os.Stdin)
 	for in.Scan() {
-		if in.Text() != "count" {
+		cmd, arg, _ := strings.Cut(in.Text(), " ")
+		if cmd != "count" {
 			continue
+		}
+		if want, err := strconv.ParseInt(arg, 10, 64); err == nil {
+			s.WaitUntil(30*time.Second, func() bool {
+				k, _ := s.KernelDrops()
+				return s.handled.Load()+s.spilled.Load()+int64(k) >= want
+			})
 		}
 		s.Settle(30 * time.Second)
 		if keep != nil {
@@ -151,11 +161,19 @@ func StartChild(tb testing.TB, keep bool) *Child {
 
 // Counts returns the child's counters once it has handled everything its
 // socket held when asked (call it after the sender has finished).
-func (c *Child) Counts() (Counts, error) {
+func (c *Child) Counts() (Counts, error) { return c.counts("count\n") }
+
+// CountsAfter is Counts once sent datagrams are accounted for (handled,
+// spilled or dropped by the kernel): exact when the sender's count is known.
+func (c *Child) CountsAfter(sent int64) (Counts, error) {
+	return c.counts("count " + strconv.FormatInt(sent, 10) + "\n")
+}
+
+func (c *Child) counts(cmd string) (Counts, error) {
 	if c.done {
 		return Counts{}, fmt.Errorf("udpsink: the stand-in child has stopped")
 	}
-	if _, err := io.WriteString(c.stdin, "count\n"); err != nil {
+	if _, err := io.WriteString(c.stdin, cmd); err != nil {
 		return Counts{}, err
 	}
 	for c.out.Scan() {

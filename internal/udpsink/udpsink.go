@@ -47,6 +47,7 @@ type Sink struct {
 	handle func([]byte)
 	queue  chan []byte
 
+	inRead   atomic.Bool  // the reader is waiting in Read
 	received atomic.Int64 // datagrams read from the socket
 	handled  atomic.Int64 // datagrams the handler has returned from
 	spilled  atomic.Int64 // datagrams dropped because the queue was full
@@ -106,7 +107,9 @@ func (s *Sink) read() {
 	defer close(s.queue)
 	buf := make([]byte, 64<<10)
 	for {
+		s.inRead.Store(true)
 		n, err := s.conn.Read(buf)
+		s.inRead.Store(false)
 		if err != nil {
 			if errors.Is(err, net.ErrClosed) {
 				return
@@ -213,20 +216,16 @@ func (s *Sink) WaitUntil(timeout time.Duration, cond func() bool) bool {
 // Settle waits until everything the socket holds now has been read and
 // handled, or timeout passes; it reports whether it got there. Call it
 // after the sender has finished: it uses the socket's queued-bytes count
-// (Linux) so it needs no quiet period. Elsewhere it waits for the queue to
-// empty only.
+// (Linux), so it needs no quiet period, and it wakes on every handled
+// datagram rather than polling. Elsewhere it waits for the hand-off queue
+// to empty only. A datagram the reader takes off the socket in the very
+// instant of the check can still be missed: where the sender's count is
+// known, wait for it first ([Sink.WaitUntil], [Child.CountsAfter]).
 func (s *Sink) Settle(timeout time.Duration) bool {
-	deadline := time.Now().Add(timeout)
-	for {
+	return s.WaitUntil(timeout, func() bool {
 		m, ok := s.meminfo()
-		if (!ok || m.rmemAlloc == 0) && len(s.queue) == 0 && s.handled.Load()+s.spilled.Load() == s.received.Load() {
-			return true
-		}
-		if time.Now().After(deadline) {
-			return false
-		}
-		s.WaitUntil(10*time.Millisecond, func() bool { return false })
-	}
+		return s.inRead.Load() && (!ok || m.rmemAlloc == 0) && len(s.queue) == 0 && s.handled.Load()+s.spilled.Load() == s.received.Load()
+	})
 }
 
 // ReceiveBuffer is the socket's receive buffer limit in bytes as the kernel
