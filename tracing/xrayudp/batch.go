@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 	"go.opentelemetry.io/otel/trace"
@@ -27,6 +28,9 @@ type batcher struct {
 	rep    *report.Reporter
 	failFn func(error) // b.failed, bound once
 	costFn func(int) int
+	waitFn func() bool // whether a write that timed out may try again
+
+	writeStart time.Time // when the current chunk's write began
 
 	pace  pacer
 	ctx   context.Context // the running export's; the pacer's waits end with it
@@ -45,6 +49,7 @@ func (b *batcher) init(enc *Encoder, out *sender, st *counters, rep *report.Repo
 	b.pace, b.abort, b.ctx = pace, abort, context.Background()
 	b.failFn = b.failed
 	b.costFn = func(i int) int { return datagramCost(len(b.iov[b.sentUpTo+i][0])) }
+	b.waitFn = b.mayWait
 	for i := range b.msgs {
 		b.msgs[i].Buffers = b.iov[i][:]
 	}
@@ -97,7 +102,8 @@ func (b *batcher) flush() {
 			b.cut += b.n - b.sentUpTo
 			break
 		}
-		sent := b.out.writeBatch(b.msgs[b.sentUpTo:b.sentUpTo+k], b.failFn)
+		b.writeStart = time.Now()
+		sent := b.out.writeBatch(b.msgs[b.sentUpTo:b.sentUpTo+k], b.failFn, b.waitFn)
 		b.st.sent.Add(uint64(sent))
 		b.sentUpTo += k
 	}
@@ -109,6 +115,18 @@ func (b *batcher) flush() {
 		}
 	}
 	b.n = 0
+}
+
+// mayWait reports whether a write whose deadline passed with nothing sent
+// may try again: for up to maxStall, unless the export's context ended or
+// the exporter was aborted (Shutdown's deadline).
+func (b *batcher) mayWait() bool {
+	select {
+	case <-b.abort:
+		return false
+	default:
+	}
+	return b.ctx.Err() == nil && time.Since(b.writeStart) < maxStall
 }
 
 // failed counts and reports (rate-limited) one datagram the socket refused.

@@ -3,6 +3,7 @@ package xrayudp
 import (
 	"errors"
 	"net"
+	"os"
 	"sync"
 	"syscall"
 	"time"
@@ -82,8 +83,11 @@ func (s *sender) afterError(err error) {
 // few system calls as the platform allows: sendmmsg(2) on Linux, one
 // datagram per call elsewhere. All writes of one call share one deadline.
 // Every datagram is either sent or handed to failed with its error; it
-// returns the number sent.
-func (s *sender) writeBatch(msgs []ipv4.Message, failed func(error)) (sent int) {
+// returns the number sent. When the deadline passes with nothing written
+// (the socket's send buffer is full: on a loaded host the kernel has not
+// yet handed the earlier datagrams on) and wait (if not nil) says so, it
+// tries again with a new deadline instead of failing the datagram.
+func (s *sender) writeBatch(msgs []ipv4.Message, failed func(error), wait func() bool) (sent int) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	deadlineSet := false
@@ -115,6 +119,10 @@ func (s *sender) writeBatch(msgs []ipv4.Message, failed func(error)) (sent int) 
 		}
 		if err == nil { // nothing sent and no reason given: do not spin
 			err = errNotConnected
+		}
+		if errors.Is(err, os.ErrDeadlineExceeded) && wait != nil && wait() {
+			deadlineSet = false
+			continue
 		}
 		// The first datagram failed (for ECONNREFUSED: the kernel reported
 		// an earlier datagram's ICMP port-unreachable and dropped this one).
