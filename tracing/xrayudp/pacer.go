@@ -88,7 +88,9 @@ type rxState struct {
 
 // maxStall is how long the pacer waits for a daemon whose receive buffer
 // stays full before it gives up on the datagrams in hand (counting them as
-// dropped): a daemon that does not read would lose them anyway.
+// dropped): a daemon that does not read would lose them anyway. Until the
+// daemon has room again, later batches get one look, not another wait, so
+// a stuck daemon costs neither a second per batch nor a slow Shutdown.
 const maxStall = time.Second
 
 // pacer decides when the next datagrams may be written. It is not safe for
@@ -116,6 +118,7 @@ type pacer struct {
 	rxDrops0   uint64         // the daemon socket's drop count when first seen
 	rxDrops    *atomic.Uint64 // drops seen since (nil: not kept)
 	rxSeen     bool
+	stuck      bool // the last wait for room ended in a stall
 }
 
 func newPacer(rate, burst int, clk clock) pacer {
@@ -197,6 +200,10 @@ func (p *pacer) takeFeedback(ctx context.Context, abort <-chan struct{}, costs f
 	wait := 100 * time.Microsecond
 	var since time.Time
 	need := min(costs(0), int(p.burst)) // a datagram larger than a burst waits for a burst's room
+	patience := maxStall
+	if p.stuck {
+		patience = 0 // the daemon stalled before and has not read since: one look only
+	}
 	for waited := false; p.room < need; {
 		if !p.look(waited) {
 			return 0, false
@@ -207,7 +214,9 @@ func (p *pacer) takeFeedback(ctx context.Context, abort <-chan struct{}, costs f
 		now := p.clk.Now()
 		if since.IsZero() {
 			since = now
-		} else if now.Sub(since) >= maxStall {
+		}
+		if now.Sub(since) >= patience {
+			p.stuck = true
 			if p.stalled != nil {
 				p.stalled(uint64(n))
 			}
@@ -219,6 +228,7 @@ func (p *pacer) takeFeedback(ctx context.Context, abort <-chan struct{}, costs f
 		waited = true
 		wait = min(2*wait, 5*time.Millisecond)
 	}
+	p.stuck = false
 	for k < n {
 		c := costs(k)
 		if k > 0 && c > p.room {

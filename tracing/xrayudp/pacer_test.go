@@ -179,6 +179,17 @@ func TestPacerFeedbackStall(t *testing.T) {
 	}
 	assert.GreaterOrEqual(t, waited, maxStall-5*time.Millisecond)
 	assert.LessOrEqual(t, waited, maxStall+5*time.Millisecond)
+
+	// Stuck again: a second of waiting, then the next batch gets one look
+	// and no wait.
+	q.states = []rxState{{queued: 212992, limit: 212992, drops: 12}}
+	assert.Equal(t, 0, p.take(context.Background(), nil, costsOf(2304), 4))
+	assert.Equal(t, uint64(14), stalled)
+	sleeps, looks := len(clk.sleeps), q.looks
+	assert.Equal(t, 0, p.take(context.Background(), nil, costsOf(2304), 4))
+	assert.Equal(t, uint64(18), stalled)
+	assert.Equal(t, sleeps, len(clk.sleeps), "no second wait for a stuck daemon")
+	assert.Equal(t, looks+1, q.looks)
 }
 
 // TestPacerNotVisible: when the daemon's socket cannot be seen the token
