@@ -23,8 +23,9 @@
 // or both on the host network) it reads that socket's receive queue and
 // writes only while the queue is under half the buffer; elsewhere it sends
 // bursts of Options.SendBurst at Options.SendRate. A daemon that stops
-// reading for a second costs the batch in hand (dropped and counted), and
-// when Shutdown's deadline passes whatever is unsent is counted as dropped. Problems are reported
+// reading for a second costs the batch in hand, and later batches until it
+// reads again (dropped and counted); when Shutdown's deadline passes,
+// whatever is unsent is counted as dropped. Problems are reported
 // through Options.ErrorHandler at most once a minute per kind.
 // [Processor.ForceFlush] and [Processor.Shutdown] drain the queue within the
 // context deadline and name the number of unsent spans otherwise.
