@@ -10,7 +10,10 @@
 //     aggregated, access log to io.Discard), and o11y exporting OTLP.
 //
 // The stand-ins run in child processes (this test binary re-executed), so
-// their work is not counted, while export work is: each benchmark flushes its
+// their work is not counted; the daemon stand-in reads like the real daemon
+// (internal/udpsink: kernel-default receive buffer, one reader goroutine, a
+// hand-off per datagram), so a sender that overruns it shows as lost/op.
+// Export work is counted: each benchmark flushes its
 // exporter inside the timed region (b.Loop stops the timer when it ends, so
 // the flush restarts it). Span queues are sized to hold a whole run, so no
 // variant skips export work by dropping spans; every row reports drops/op

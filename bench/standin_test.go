@@ -15,7 +15,8 @@ import (
 	"testing"
 	"time"
 
-	"golang.org/x/net/ipv4"
+	"github.com/o11y-go/o11y/internal/udpsink"
+
 	"google.golang.org/grpc"
 	"google.golang.org/protobuf/encoding/protowire"
 )
@@ -41,34 +42,23 @@ func TestMain(m *testing.M) {
 }
 
 // runDaemonStandin reads X-Ray datagrams on a loopback UDP port and counts
-// them, like the daemon's receive loop (without uploading anything).
+// them the way the daemon reads (internal/udpsink: kernel-default receive
+// buffer, one reader goroutine, a hand-off per datagram), without uploading
+// anything. What its buffer drops shows as lost/op.
 func runDaemonStandin() {
-	conn, err := net.ListenUDP("udp", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
+	s, err := udpsink.Listen(udpsink.Options{})
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)
 	}
-	_ = conn.SetReadBuffer(8 << 20)
-	fmt.Printf("ADDR %s\n", conn.LocalAddr())
-	var n atomic.Int64
-	go func() {
-		// recvmmsg: the stand-in shares the machine with the benchmark, so it
-		// should take as little CPU per datagram as it can.
-		pc := ipv4.NewPacketConn(conn)
-		msgs := make([]ipv4.Message, 64)
-		for i := range msgs {
-			msgs[i].Buffers = [][]byte{make([]byte, 65536)}
-		}
-		for {
-			k, err := pc.ReadBatch(msgs, 0)
-			if err != nil {
-				return
-			}
-			n.Add(int64(k))
-		}
-	}()
-	waitForStop(n.Load)
-	fmt.Printf("COUNT %d\n", n.Load())
+	fmt.Printf("ADDR %s\n", s.Addr())
+	count := func() int64 {
+		// Everything the socket holds is handled first: no quiet period.
+		s.Settle(30 * time.Second)
+		return s.Handled()
+	}
+	waitForStop(count)
+	fmt.Printf("COUNT %d\n", count())
 }
 
 // rawMessage is an undecoded protobuf message.
@@ -156,15 +146,16 @@ func runCollectorStandin() {
 
 // waitForStop returns when stdin closes (the parent died or closed it) or on
 // SIGTERM, so a stand-in never outlives its parent. Each "count" line on
-// stdin is answered with "COUNT n" once the count has stopped moving (UDP
-// datagrams may still sit in the socket buffer when the parent asks).
+// stdin is answered with "COUNT n". The parent asks after flushing: OTLP
+// exports have been answered by then, and the daemon's count settles what
+// its socket still holds.
 func waitForStop(count func() int64) {
 	done := make(chan struct{}, 2)
 	go func() {
 		in := bufio.NewScanner(os.Stdin)
 		for in.Scan() {
 			if in.Text() == "count" {
-				fmt.Printf("COUNT %d\n", settled(count))
+				fmt.Printf("COUNT %d\n", count())
 			}
 		}
 		done <- struct{}{}
@@ -174,19 +165,6 @@ func waitForStop(count func() int64) {
 	select {
 	case <-done:
 	case <-sig:
-	}
-}
-
-// settled returns count() once it has not changed for 50 ms.
-func settled(count func() int64) int64 {
-	n := count()
-	for {
-		time.Sleep(50 * time.Millisecond)
-		m := count()
-		if m == n {
-			return n
-		}
-		n = m
 	}
 }
 

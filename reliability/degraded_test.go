@@ -98,13 +98,17 @@ func degradedScenarios(t *testing.T) []*scenario {
 // healthy baseline measured in the same run.
 func TestDegradedInfrastructureLatency(t *testing.T) {
 	const (
-		rounds      = 6
-		perRound    = 80
+		rounds      = 40 // fine interleaving: a burst of machine load hits every scenario alike
+		perRound    = 12
 		heapReqs    = 1200
 		maxReports  = 5
 		maxHeapGrow = 32 << 20
 	)
 	otelBefore := otelErrors.count()
+	// Reports are rate-limited per kind per minute: on a slow machine the
+	// run spans more than one window, and each window may report again.
+	began := time.Now()
+	reportBound := func() int { return maxReports * (1 + int(time.Since(began)/time.Minute)) }
 	scs := degradedScenarios(t)
 	for _, sc := range scs {
 		sc.errs = &counter{}
@@ -183,12 +187,12 @@ func TestDegradedInfrastructureLatency(t *testing.T) {
 
 	base := scs[0]
 	slices.Sort(base.lat)
-	bp50, bp99 := percentile(base.lat, 50), percentile(base.lat, 99)
+	bp50, bp90, bp99 := percentile(base.lat, 50), percentile(base.lat, 90), percentile(base.lat, 99)
 	var tbl strings.Builder
 	fmt.Fprintf(&tbl, "\n| scenario | p50 | p99 | p50 vs baseline | heap growth after %d req | shutdown | spans ended | xray sent/errors/dropped | ErrorHandler calls |\n|---|---|---|---|---|---|---|---|---|\n", heapReqs)
 	for i, sc := range scs {
 		slices.Sort(sc.lat)
-		p50, p99 := percentile(sc.lat, 50), percentile(sc.lat, 99)
+		p50, p90, p99 := percentile(sc.lat, 50), percentile(sc.lat, 90), percentile(sc.lat, 99)
 		st := sc.proc.Stats()
 		xs := "–"
 		if sc.proc != nil {
@@ -198,20 +202,31 @@ func TestDegradedInfrastructureLatency(t *testing.T) {
 			100*(float64(p50)/float64(bp50)-1), smib(sc.heap), shut[i].Round(time.Millisecond), sc.spans.ended.Load(), xs, sc.errs.count())
 
 		t.Run(sc.name, func(t *testing.T) {
-			if lim := bp50*3/2 + 200*time.Microsecond; p50 > lim {
-				t.Errorf("p50 %v exceeds baseline %v ×1.5 + 200µs = %v", p50, bp50, lim)
+			// The claim is that broken telemetry infrastructure puts no I/O
+			// on the request path: blocking would cost each affected request
+			// at least a write timeout (100 ms) or an exporter timeout
+			// (seconds). The bounds are relative to the baseline measured
+			// interleaved in this run, with additive room for the scheduler
+			// delays a loaded 2-core machine (a CPU hog beside the test) adds
+			// to a few requests of any scenario. The exact per-request cost
+			// is a benchmark's job (bench/).
+			if lim := bp50*2 + time.Millisecond; p50 > lim {
+				t.Errorf("p50 %v exceeds baseline %v ×2 + 1ms = %v", p50, bp50, lim)
 			}
-			if lim := bp99*3 + 2*time.Millisecond; p99 > lim {
-				t.Errorf("p99 %v exceeds baseline %v ×3 + 2ms = %v", p99, bp99, lim)
+			if lim := bp90*3 + 10*time.Millisecond; p90 > lim {
+				t.Errorf("p90 %v exceeds baseline %v ×3 + 10ms = %v", p90, bp90, lim)
+			}
+			if lim := bp99*3 + 50*time.Millisecond; p99 > lim {
+				t.Errorf("p99 %v exceeds baseline %v ×3 + 50ms = %v", p99, bp99, lim)
 			}
 			if sc.heap > maxHeapGrow {
 				t.Errorf("heap grew by %s over %d requests (bound %s)", smib(sc.heap), heapReqs, mib(maxHeapGrow))
 			}
-			if shut[i] > 2500*time.Millisecond {
-				t.Errorf("Shutdown took %v with a 2 s deadline", shut[i])
+			if lim := 2*time.Second + time.Duration(float64(500*time.Millisecond)*loadSlack()); shut[i] > lim {
+				t.Errorf("Shutdown took %v with a 2 s deadline (want < %v)", shut[i], lim)
 			}
-			if n := sc.errs.count(); n > maxReports {
-				t.Errorf("ErrorHandler called %d times for %d requests (want ≤ %d, rate-limited): %s", n, len(sc.lat)+heapReqs+100, maxReports, sc.errs)
+			if n, lim := sc.errs.count(), reportBound(); n > lim {
+				t.Errorf("ErrorHandler called %d times for %d requests (want ≤ %d, rate-limited): %s", n, len(sc.lat)+heapReqs+100, lim, sc.errs)
 			}
 			if sc.proc != nil {
 				// Every span is accounted for: sent, failed or dropped.
@@ -232,7 +247,7 @@ func TestDegradedInfrastructureLatency(t *testing.T) {
 	}
 	t.Logf("baseline p50 %s p99 %s; OpenTelemetry global error handler calls during the run: %d (%s)%s",
 		us(bp50), us(bp99), otelAfter-otelBefore, otelErrors.String(), tbl.String())
-	if n := otelAfter - otelBefore; n > 3*maxReports {
+	if n := otelAfter - otelBefore; n > 3*reportBound() {
 		t.Errorf("OpenTelemetry error handler called %d times: export failures must be reported a handful of times, not per request", n)
 	}
 }
@@ -317,7 +332,7 @@ func TestStartAndShutdownNeverBlock(t *testing.T) {
 	if lim := cfg.DetectTimeout + time.Duration(float64(time.Second)*slack); took > lim {
 		t.Errorf("Start took %v with every endpoint blackholed (want < %v)", took, lim)
 	}
-	if stook > 1500*time.Millisecond {
+	if stook > time.Second+time.Duration(float64(500*time.Millisecond)*slack) {
 		t.Errorf("Shutdown took %v with a 1 s deadline", stook)
 	}
 	if p := percentile(lat, 50); p > time.Duration(float64(50*time.Millisecond)*slack) {

@@ -23,6 +23,7 @@ import (
 
 	"github.com/o11y-go/o11y"
 	"github.com/o11y-go/o11y/internal/emfvalidate"
+	"github.com/o11y-go/o11y/internal/udpsink"
 	"github.com/o11y-go/o11y/internal/xrayvalidate"
 )
 
@@ -34,6 +35,7 @@ var soak = flag.Bool("soak", false, "run the long overload and load tests (10 s 
 var otelErrors counter
 
 func TestMain(m *testing.M) {
+	udpsink.RunChildIfAsked() // the stand-in daemon's child processes
 	flag.Parse()
 	otel.SetErrorHandler(otel.ErrorHandlerFunc(func(err error) { otelErrors.add(err) }))
 	code := m.Run()
@@ -177,17 +179,17 @@ func hasMetric(d *emfvalidate.Doc, name string) bool {
 	return false
 }
 
-// daemon is a stand-in X-Ray daemon: a loopback UDP socket. A reading
-// daemon keeps every datagram (or only counts them); a stuck one never
+// daemon is a stand-in X-Ray daemon that reads like the real one
+// (internal/udpsink: kernel-default receive buffer, one reader goroutine, a
+// hand-off per datagram), in this process or, for the load tests, in a
+// child process of its own as the real daemon is. A stuck daemon never
 // reads, so its receive buffer fills and the kernel drops the rest.
 type daemon struct {
-	conn  *net.UDPConn
-	keep  bool
-	n     atomic.Int64
-	bytes atomic.Int64
+	sink  *udpsink.Sink  // in this process
+	child *udpsink.Child // in a child process
+	stuck *net.UDPConn   // never read
 	mu    sync.Mutex
 	grams [][]byte
-	done  chan struct{}
 }
 
 func listenUDP(t testing.TB) *net.UDPConn {
@@ -199,71 +201,106 @@ func listenUDP(t testing.TB) *net.UDPConn {
 	return c
 }
 
-// newDaemon starts a reading daemon; keep=false only counts datagrams.
+// newDaemon starts a reading daemon in this process; keep=false only
+// counts datagrams.
 func newDaemon(t testing.TB, keep bool) *daemon {
 	t.Helper()
-	d := &daemon{conn: listenUDP(t), keep: keep, done: make(chan struct{})}
-	_ = d.conn.SetReadBuffer(4 << 20)
-	go d.loop()
-	t.Cleanup(d.close)
-	return d
-}
-
-// newStuckDaemon binds a socket with a tiny receive buffer and never reads it.
-func newStuckDaemon(t testing.TB) *daemon {
-	t.Helper()
-	d := &daemon{conn: listenUDP(t), done: make(chan struct{})}
-	_ = d.conn.SetReadBuffer(1)
-	close(d.done)
-	t.Cleanup(func() { _ = d.conn.Close() })
-	return d
-}
-
-func (d *daemon) addr() string { return d.conn.LocalAddr().String() }
-
-func (d *daemon) loop() {
-	defer close(d.done)
-	buf := make([]byte, 70000)
-	for {
-		n, _, err := d.conn.ReadFromUDP(buf)
-		if err != nil {
-			return
-		}
-		d.n.Add(1)
-		d.bytes.Add(int64(n))
-		if d.keep {
-			g := slices.Clone(buf[:n])
+	d := &daemon{}
+	var handle func([]byte)
+	if keep {
+		handle = func(g []byte) {
 			d.mu.Lock()
 			d.grams = append(d.grams, g)
 			d.mu.Unlock()
 		}
 	}
+	s, err := udpsink.Listen(udpsink.Options{Handle: handle})
+	if err != nil {
+		t.Fatal(err)
+	}
+	d.sink = s
+	t.Cleanup(func() { _ = s.Close() })
+	return d
 }
 
-func (d *daemon) close() {
-	_ = d.conn.Close()
-	<-d.done
+// newDaemonProcess starts a reading daemon in a child process (the test
+// binary again; TestMain serves it). Load tests use it: a stand-in inside
+// the test process competes with the load's goroutines for the Go
+// scheduler, which starves its reader far more than a sidecar ever is.
+func newDaemonProcess(t testing.TB, keep bool) *daemon {
+	t.Helper()
+	return &daemon{child: udpsink.StartChild(t, keep)}
 }
 
-func (d *daemon) datagrams() [][]byte {
+// newStuckDaemon binds a socket and never reads it. The receive buffer is
+// shrunk to the minimum on purpose: this daemon measures what a full
+// buffer does to the sender, and a small one is full from the first few
+// datagrams, so every test run sees that steady state.
+func newStuckDaemon(t testing.TB) *daemon {
+	t.Helper()
+	d := &daemon{stuck: listenUDP(t)}
+	_ = d.stuck.SetReadBuffer(1)
+	t.Cleanup(func() { _ = d.stuck.Close() })
+	return d
+}
+
+func (d *daemon) addr() string {
+	switch {
+	case d.sink != nil:
+		return d.sink.Addr()
+	case d.child != nil:
+		return d.child.Addr
+	}
+	return d.stuck.LocalAddr().String()
+}
+
+// settle waits until the daemon has handled everything its socket holds
+// (call it once the sender has finished; no quiet period is needed) and
+// returns its counters. The timeout only bounds a failing test.
+func (d *daemon) settle(t testing.TB) udpsink.Counts { return d.settleAfter(t, -1) }
+
+// settleAfter is settle once sent datagrams (when ≥ 0) are accounted for:
+// handled, spilled or dropped by the kernel.
+func (d *daemon) settleAfter(t testing.TB, sent int64) udpsink.Counts {
+	t.Helper()
+	if d.child != nil {
+		count := d.child.Counts
+		if sent >= 0 {
+			count = func() (udpsink.Counts, error) { return d.child.CountsAfter(sent) }
+		}
+		c, err := count()
+		if err != nil {
+			t.Fatalf("stand-in daemon: %v", err)
+		}
+		return c
+	}
+	s := d.sink
+	if sent >= 0 {
+		s.WaitUntil(30*time.Second, func() bool {
+			k, _ := s.KernelDrops()
+			return s.Handled()+s.Spilled()+int64(k) >= sent
+		})
+	}
+	if !s.Settle(30 * time.Second) {
+		t.Errorf("the stand-in daemon did not settle")
+	}
+	k, _ := s.KernelDrops()
+	return udpsink.Counts{Received: s.Received(), Handled: s.Handled(), KernelDrops: int64(k), Spilled: s.Spilled(), Bytes: s.Bytes()}
+}
+
+// datagrams returns what a keeping daemon received (after settle).
+func (d *daemon) datagrams(t testing.TB) [][]byte {
+	t.Helper()
+	if d.child != nil {
+		g, err := d.child.Datagrams()
+		if err != nil {
+			t.Fatalf("stand-in daemon: %v", err)
+		}
+		return g
+	}
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	return slices.Clone(d.grams)
-}
-
-// waitQuiet waits until no datagram arrived for quiet, or timeout.
-func (d *daemon) waitQuiet(quiet, timeout time.Duration) {
-	end := time.Now().Add(timeout)
-	last := d.n.Load()
-	lastChange := time.Now()
-	for time.Now().Before(end) {
-		time.Sleep(10 * time.Millisecond)
-		if n := d.n.Load(); n != last {
-			last, lastChange = n, time.Now()
-		} else if time.Since(lastChange) >= quiet {
-			return
-		}
-	}
 }
 
 // segDoc is the part of a segment document the tests look at.

@@ -91,11 +91,11 @@ func (e *hostileEnv) finish(t *testing.T) (outputs, []segDoc) {
 	if err := e.sdk.TracerProvider().(*sdktrace.TracerProvider).ForceFlush(ctx); err != nil {
 		t.Errorf("trace flush: %v", err)
 	}
-	e.daemon.waitQuiet(100*time.Millisecond, 5*time.Second)
+	e.daemon.settle(t)
 	for _, n := range e.out.badSize {
 		t.Errorf("an output Write of %d bytes was not exactly one line", n)
 	}
-	return checkLines(t, e.out.Bytes()), checkDatagrams(t, e.daemon.datagrams())
+	return checkLines(t, e.out.Bytes()), checkDatagrams(t, e.daemon.datagrams(t))
 }
 
 // rawRequest writes req on a fresh connection and returns the status line

@@ -91,8 +91,8 @@ func otlpOverload(t *testing.T, delay time.Duration, queueSize int, dur time.Dur
 	var maxHeap uint64
 	stop := make(chan struct{})
 	var wg sync.WaitGroup
-	var offered atomic.Int64
-	offerSpans(&wg, tracer, rate, producers, stop, &offered)
+	offered := newOfferCount(int64(float64(rate) * dur.Seconds()))
+	offerSpans(&wg, tracer, rate, producers, stop, offered)
 	wg.Go(func() {
 		tick := time.NewTicker(50 * time.Millisecond)
 		defer tick.Stop()
@@ -107,7 +107,7 @@ func otlpOverload(t *testing.T, delay time.Duration, queueSize int, dur time.Dur
 			maxHeap = max(maxHeap, m.HeapInuse)
 		}
 	})
-	time.Sleep(dur)
+	offered.wait(t) // the load runs until rate × dur spans were offered (counted, not timed)
 	close(stop)
 	wg.Wait()
 

@@ -72,11 +72,11 @@ func overload(t *testing.T, absent bool, queueSize int, dur time.Duration) {
 	heap0 := heapInuse()
 	rss0 := rssBytes()
 	tracer := sdk.Tracer()
-	var offered atomic.Int64
+	offered := newOfferCount(int64(float64(rate) * dur.Seconds()))
 	stop := make(chan struct{})
 	var wg sync.WaitGroup
 	start := time.Now()
-	offerSpans(&wg, tracer, rate, producers, stop, &offered)
+	offerSpans(&wg, tracer, rate, producers, stop, offered)
 
 	// Watchers: queue bound, heap, and a health probe.
 	var maxInflight, violations int64
@@ -135,7 +135,7 @@ func overload(t *testing.T, absent bool, queueSize int, dur time.Duration) {
 		}
 	}()
 
-	time.Sleep(dur)
+	offered.wait(t) // the load runs until rate × dur spans were offered (counted, not timed)
 	close(stop)
 	wg.Wait()
 	<-watchDone
@@ -153,8 +153,7 @@ func overload(t *testing.T, absent bool, queueSize int, dur time.Duration) {
 	slices.Sort(probes)
 	received := int64(-1)
 	if d != nil {
-		d.waitQuiet(100*time.Millisecond, 2*time.Second)
-		received = d.n.Load()
+		received = d.settle(t).Handled
 	}
 
 	t.Logf("offered %d spans in %v (%.0f spans/s, target %d/s); ended %d; xray sent %d, errors %d, dropped %d; daemon received %d",
@@ -203,10 +202,39 @@ func overload(t *testing.T, absent bool, queueSize int, dur time.Duration) {
 	}
 }
 
+// offerCount counts offered spans and signals when a target is reached.
+type offerCount struct {
+	atomic.Int64
+	target  int64
+	reached chan struct{}
+	once    sync.Once
+}
+
+func newOfferCount(target int64) *offerCount {
+	return &offerCount{target: target, reached: make(chan struct{})}
+}
+
+func (o *offerCount) add() {
+	if o.Add(1) == o.target {
+		o.once.Do(func() { close(o.reached) })
+	}
+}
+
+// wait returns once the target was offered; the timeout only bounds a
+// failing test.
+func (o *offerCount) wait(t testing.TB) {
+	t.Helper()
+	select {
+	case <-o.reached:
+	case <-time.After(5 * time.Minute):
+		t.Fatalf("only %d of %d spans offered", o.Load(), o.target)
+	}
+}
+
 // offerSpans starts producers goroutines (added to wg) that together end
 // rate spans per second on tracer, in bursts of up to 64, until stop is
 // closed, counting them in offered.
-func offerSpans(wg *sync.WaitGroup, tracer trace.Tracer, rate, producers int, stop <-chan struct{}, offered *atomic.Int64) {
+func offerSpans(wg *sync.WaitGroup, tracer trace.Tracer, rate, producers int, stop <-chan struct{}, offered *offerCount) {
 	start := time.Now()
 	for p := range producers {
 		wg.Go(func() {
@@ -227,7 +255,7 @@ func offerSpans(wg *sync.WaitGroup, tracer trace.Tracer, rate, producers int, st
 				for end := min(target, n+64); n < end; n++ {
 					_, s := tracer.Start(ctx, "overload", trace.WithAttributes(attrs...))
 					s.End()
-					offered.Add(1)
+					offered.add()
 				}
 				runtime.Gosched()
 			}

@@ -125,7 +125,7 @@ func TestSecretsNeverEmitted(t *testing.T) {
 		all.Write(b)
 		all.WriteByte('\n')
 	}
-	for _, g := range e.daemon.datagrams() {
+	for _, g := range e.daemon.datagrams(t) {
 		all.Write(g)
 		all.WriteByte('\n')
 	}
@@ -212,7 +212,7 @@ func TestSecretsInURLErrors(t *testing.T) {
 		b, _ := json.Marshal(s)
 		spans.Write(b)
 	}
-	for _, g := range e.daemon.datagrams() {
+	for _, g := range e.daemon.datagrams(t) {
 		spans.Write(g)
 	}
 	// Guard against a vacuous pass: the error must have been recorded.

@@ -31,7 +31,8 @@ func TestSIGTERMUnderLoad(t *testing.T) {
 		t.Skip("builds and runs the orders binary")
 	}
 	bin := buildOrders(t)
-	d := newDaemon(t, true)
+	// The daemon is a process of its own, as in production.
+	d := newDaemonProcess(t, true)
 	// A slow inventory service: POST /checkout calls it, so checkouts are
 	// in flight when SIGTERM arrives and must complete during the drain.
 	var downstreamCalls atomic.Int64
@@ -51,10 +52,11 @@ func TestSIGTERMUnderLoad(t *testing.T) {
 		"AWS_EMF_NAMESPACE":       "Reliability",
 	})
 
-	clients := 8
-	load := 1500 * time.Millisecond
+	// SIGTERM goes once this many requests have completed, so it always
+	// arrives mid-load (counted, not timed).
+	clients, before := 32, 1500
 	if *soak {
-		clients, load = 32, 5*time.Second
+		before = 10000
 	}
 	var (
 		mu      sync.Mutex
@@ -62,6 +64,7 @@ func TestSIGTERMUnderLoad(t *testing.T) {
 		errs    = map[string]int{}
 		stopped atomic.Bool
 		wg      sync.WaitGroup
+		reached = make(chan struct{})
 	)
 	for c := range clients {
 		wg.Add(1)
@@ -102,14 +105,24 @@ func TestSIGTERMUnderLoad(t *testing.T) {
 				}
 				mu.Lock()
 				done = append(done, completed{id: id, trace: rootOf(resp.Header.Get("X-Amzn-Trace-Id")), status: resp.StatusCode, op: op})
+				if len(done) == before {
+					close(reached)
+				}
 				mu.Unlock()
 			}
 		}()
 	}
 
-	time.Sleep(load)
+	select {
+	case <-reached:
+	case <-time.After(2 * time.Minute): // bounds a failing test only
+		mu.Lock()
+		n := len(done)
+		mu.Unlock()
+		t.Fatalf("only %d requests completed", n)
+	}
 	mu.Lock()
-	before := len(done)
+	before = len(done)
 	mu.Unlock()
 	stopped.Store(true)
 	sigAt := time.Now()
@@ -118,7 +131,7 @@ func TestSIGTERMUnderLoad(t *testing.T) {
 	}
 	code, took := p.Wait(10 * time.Second)
 	wg.Wait()
-	d.waitQuiet(200*time.Millisecond, 3*time.Second)
+	counts := d.settle(t)
 
 	mu.Lock()
 	defer mu.Unlock()
@@ -136,7 +149,10 @@ func TestSIGTERMUnderLoad(t *testing.T) {
 	}
 
 	out := checkLines(t, p.stdout.Bytes())
-	segs := checkDatagrams(t, d.datagrams())
+	segs := checkDatagrams(t, d.datagrams(t))
+	if counts.Lost() != 0 {
+		t.Errorf("the stand-in daemon lost %d datagrams (kernel drops %d, spilled %d)", counts.Lost(), counts.KernelDrops, counts.Spilled)
+	}
 
 	// Segments: the service's own segment for every completed request.
 	byTrace := map[string][]segDoc{}
@@ -204,7 +220,7 @@ func TestSIGTERMUnderLoad(t *testing.T) {
 		t.Error("the inventory service was never called")
 	}
 	t.Logf("segments received %d (datagrams %d); access lines %d; EMF documents %d, requests counted %v",
-		len(segs), d.n.Load(), nAccess, len(out.emf), got)
+		len(segs), counts.Handled, nAccess, len(out.emf), got)
 }
 
 // rootOf returns the Root= value of an X-Amzn-Trace-Id header.

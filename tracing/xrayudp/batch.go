@@ -1,8 +1,10 @@
 package xrayudp
 
 import (
+	"context"
 	"errors"
 	"fmt"
+	"time"
 
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 	"go.opentelemetry.io/otel/trace"
@@ -17,23 +19,37 @@ import (
 const maxKeptBuf = 16 << 10
 
 // batcher encodes spans into reusable datagram buffers and writes them up to
-// SendBatch at a time. It is not safe for concurrent use.
+// SendBatch at a time, as fast as its pacer allows. It is not safe for
+// concurrent use.
 type batcher struct {
 	enc    *Encoder
 	out    *sender
 	st     *counters
 	rep    *report.Reporter
 	failFn func(error) // b.failed, bound once
+	costFn func(int) int
+	waitFn func() bool // whether a write that timed out may try again
 
-	n    int // datagrams encoded and not yet written
-	bufs [SendBatch][]byte
-	iov  [SendBatch][1][]byte
-	msgs [SendBatch]ipv4.Message
+	writeStart time.Time // when the current chunk's write began
+
+	pace  pacer
+	ctx   context.Context // the running export's; the pacer's waits end with it
+	abort <-chan struct{} // closed by Exporter.Abort and Shutdown
+
+	n        int // datagrams encoded and not yet written
+	cut      int // datagrams flush dropped (pacing wait cut short) since the export began
+	sentUpTo int // during flush: datagrams of the batch already handed to the socket
+	bufs     [SendBatch][]byte
+	iov      [SendBatch][1][]byte
+	msgs     [SendBatch]ipv4.Message
 }
 
-func (b *batcher) init(enc *Encoder, out *sender, st *counters, rep *report.Reporter) {
+func (b *batcher) init(enc *Encoder, out *sender, st *counters, rep *report.Reporter, pace pacer, abort <-chan struct{}) {
 	b.enc, b.out, b.st, b.rep = enc, out, st, rep
+	b.pace, b.abort, b.ctx = pace, abort, context.Background()
 	b.failFn = b.failed
+	b.costFn = func(i int) int { return datagramCost(len(b.iov[b.sentUpTo+i][0])) }
+	b.waitFn = b.mayWait
 	for i := range b.msgs {
 		b.msgs[i].Buffers = b.iov[i][:]
 	}
@@ -64,13 +80,26 @@ func (b *batcher) encode(s sdktrace.ReadOnlySpan, fn func([]byte) ([]byte, bool)
 	}
 }
 
-// flush writes the encoded datagrams and counts the outcome.
+// flush writes the encoded datagrams, in bursts the pacer allows, and
+// counts the outcome. Datagrams still unwritten when the export's context
+// ends or the exporter is aborted are counted as dropped.
 func (b *batcher) flush() {
 	if b.n == 0 {
 		return
 	}
-	sent := b.out.writeBatch(b.msgs[:b.n], b.failFn)
-	b.st.sent.Add(uint64(sent))
+	for b.sentUpTo = 0; b.sentUpTo < b.n; {
+		k := b.pace.take(b.ctx, b.abort, b.costFn, b.n-b.sentUpTo)
+		if k == 0 {
+			b.st.dropped.Add(uint64(b.n - b.sentUpTo))
+			b.cut += b.n - b.sentUpTo
+			break
+		}
+		b.writeStart = time.Now()
+		sent := b.out.writeBatch(b.msgs[b.sentUpTo:b.sentUpTo+k], b.failFn, b.waitFn)
+		b.st.sent.Add(uint64(sent))
+		b.sentUpTo += k
+	}
+	b.sentUpTo = 0
 	for i := range b.n {
 		b.iov[i][0] = nil
 		if cap(b.bufs[i]) > maxKeptBuf {
@@ -78,6 +107,18 @@ func (b *batcher) flush() {
 		}
 	}
 	b.n = 0
+}
+
+// mayWait reports whether a write whose deadline passed with nothing sent
+// may try again: for up to maxStall, unless the export's context ended or
+// the exporter was aborted (Shutdown's deadline).
+func (b *batcher) mayWait() bool {
+	select {
+	case <-b.abort:
+		return false
+	default:
+	}
+	return b.ctx.Err() == nil && time.Since(b.writeStart) < maxStall
 }
 
 // failed counts and reports (rate-limited) one datagram the socket refused.

@@ -14,7 +14,18 @@
 // sendmmsg(2) system call on Linux (one write per datagram elsewhere), under
 // one write deadline. When the queue is full the span is dropped and
 // counted ([Processor.Stats]); a missing daemon ("connection refused") is
-// counted too, never returned to the application. Problems are reported
+// counted too, never returned to the application.
+//
+// The daemon keeps the kernel-default receive buffer and reads it with one
+// goroutine; a datagram arriving while that buffer is full is lost without
+// any sign to the sender. So the goroutine paces its writes: where it can
+// see the daemon's socket (Linux, same network namespace: an ECS sidecar,
+// or both on the host network) it reads that socket's receive queue and
+// writes only while the queue is under half the buffer; elsewhere it sends
+// bursts of Options.SendBurst at Options.SendRate. A daemon that stops
+// reading for a second costs the batch in hand, and later batches until it
+// reads again (dropped and counted); when Shutdown's deadline passes,
+// whatever is unsent is counted as dropped. Problems are reported
 // through Options.ErrorHandler at most once a minute per kind.
 // [Processor.ForceFlush] and [Processor.Shutdown] drain the queue within the
 // context deadline and name the number of unsent spans otherwise.

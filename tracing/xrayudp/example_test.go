@@ -68,5 +68,5 @@ func ExampleNewSpanProcessor() {
 	// tp := sdktrace.NewTracerProvider(sdktrace.WithSpanProcessor(p))
 	fmt.Printf("%+v\n", p.Stats())
 	// Output:
-	// {Sent:0 Dropped:0 Errors:0 Trimmed:0}
+	// {Sent:0 Dropped:0 Errors:0 Trimmed:0 DaemonDrops:0}
 }

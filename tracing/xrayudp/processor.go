@@ -32,18 +32,41 @@ type Options struct {
 	ErrorHandler func(error)
 	// ReportInterval is the rate limit for ErrorHandler. Default 1 minute.
 	ReportInterval time.Duration
+	// SendRate bounds how fast datagrams are sent, in bytes per second of
+	// the daemon's receive buffer (a datagram counts what Linux charges the
+	// buffer for it: a 1 KiB segment counts about 2.3 KiB). The daemon
+	// keeps the kernel-default buffer and reads it with one goroutine, and
+	// UDP loss is invisible to the sender, so sending faster only loses
+	// segments. Default [DefaultSendRate]; negative sends unpaced. When
+	// spans end faster than this for longer than the queue absorbs, they
+	// are dropped and counted.
+	SendRate int
+	// SendBurst is the most receive-buffer bytes sent back to back.
+	// Default [DefaultSendBurst].
+	SendBurst int
+
+	clock      clock // tests inject a fake clock; nil is the real one
+	noFeedback bool  // tests of the token bucket turn the receive-queue feedback off
 }
 
 // Stats counts what happened to the spans handed to a Processor or Exporter.
+// A span is one datagram, except a LOCAL_ROOT client or producer span,
+// which is two (its service segment and itself).
 type Stats struct {
 	Sent    uint64 // datagrams written to the socket
-	Dropped uint64 // spans dropped: queue full or after Shutdown
+	Dropped uint64 // spans dropped: queue full, after Shutdown, or (datagrams) not sent by Shutdown's deadline
 	Errors  uint64 // failed writes (including "no daemon listening")
 	Trimmed uint64 // documents trimmed to fit one datagram
+	// DaemonDrops counts datagrams the daemon's socket dropped because its
+	// receive buffer was full (from any sender), since the exporter first
+	// saw it. The sender paces so this stays 0; it is known only where the
+	// daemon's socket is visible (Linux, same network namespace: an ECS
+	// sidecar, or both on the host network), else it stays 0.
+	DaemonDrops uint64
 }
 
 type counters struct {
-	sent, dropped, errors atomic.Uint64
+	sent, dropped, errors, daemonDrops atomic.Uint64
 }
 
 // Processor is an [sdktrace.SpanProcessor] that sends each sampled span,

@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/o11y-go/o11y/internal/udpsink"
 	"github.com/o11y-go/o11y/internal/xrayvalidate"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -19,77 +20,56 @@ import (
 	"go.uber.org/goleak"
 )
 
-// fakeDaemon listens on a loopback UDP port and collects datagrams.
+// fakeDaemon is the daemon stand-in (internal/udpsink: kernel-default
+// receive buffer, one reader, a hand-off per datagram) keeping every
+// datagram.
 type fakeDaemon struct {
-	conn *net.UDPConn
+	sink *udpsink.Sink
 	mu   sync.Mutex
 	got  [][]byte
-	wg   sync.WaitGroup
 }
 
 func newFakeDaemon(t *testing.T) *fakeDaemon {
 	t.Helper()
-	c, err := net.ListenUDP("udp", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
+	d := &fakeDaemon{}
+	s, err := udpsink.Listen(udpsink.Options{Handle: func(b []byte) {
+		d.mu.Lock()
+		d.got = append(d.got, b)
+		d.mu.Unlock()
+	}})
 	require.NoError(t, err)
-	d := &fakeDaemon{conn: c}
-	d.wg.Add(1)
-	go func() {
-		defer d.wg.Done()
-		buf := make([]byte, 65536)
-		for {
-			n, _, err := c.ReadFromUDP(buf)
-			if err != nil {
-				return
-			}
-			d.mu.Lock()
-			d.got = append(d.got, append([]byte(nil), buf[:n]...))
-			d.mu.Unlock()
-		}
-	}()
+	d.sink = s
 	t.Cleanup(d.close)
 	return d
 }
 
-func (d *fakeDaemon) addr() string { return d.conn.LocalAddr().String() }
+func (d *fakeDaemon) addr() string { return d.sink.Addr() }
 
-func (d *fakeDaemon) close() { _ = d.conn.Close(); d.wg.Wait() } // idempotent
+func (d *fakeDaemon) close() { _ = d.sink.Close() } // idempotent
 
-// wait returns the datagrams once n have arrived (or fails after 5 s).
+// wait returns the datagrams once n have arrived and nothing more is in the
+// socket, failing unless exactly n arrived (the timeout only bounds a
+// failing test).
 func (d *fakeDaemon) wait(t *testing.T, n int) [][]byte {
 	t.Helper()
-	deadline := time.Now().Add(5 * time.Second)
-	for time.Now().Before(deadline) {
-		d.mu.Lock()
-		got := len(d.got)
-		d.mu.Unlock()
-		if got >= n {
-			break
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
+	d.sink.WaitHandled(int64(n), 10*time.Second)
+	d.sink.Settle(10 * time.Second)
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	require.Len(t, d.got, n)
+	require.Zero(t, d.sink.Lost(), "datagrams lost at the stand-in")
 	return append([][]byte(nil), d.got...)
 }
 
 // waitQuiet is wait without printing the datagrams on failure.
 func (d *fakeDaemon) waitQuiet(t *testing.T, n int) [][]byte {
 	t.Helper()
-	deadline := time.Now().Add(5 * time.Second)
-	for time.Now().Before(deadline) {
-		d.mu.Lock()
-		got := len(d.got)
-		d.mu.Unlock()
-		if got >= n {
-			break
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
+	d.sink.WaitHandled(int64(n), 10*time.Second)
+	d.sink.Settle(10 * time.Second)
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	if len(d.got) != n {
-		t.Fatalf("got %d datagrams, want %d", len(d.got), n)
+	if len(d.got) != n || d.sink.Lost() != 0 {
+		t.Fatalf("got %d datagrams, want %d (lost at the stand-in: %d)", len(d.got), n, d.sink.Lost())
 	}
 	return append([][]byte(nil), d.got...)
 }
@@ -198,12 +178,20 @@ func TestProcessorBadAddress(t *testing.T) {
 }
 
 // blockingSpan stalls the encoder (via Attributes) so the queue fills up.
+// entered (if not nil) receives once the encoder is stalled.
 type blockingSpan struct {
 	sdktrace.ReadOnlySpan
 	release chan struct{}
+	entered chan struct{}
 }
 
 func (b blockingSpan) Attributes() []attribute.KeyValue {
+	if b.entered != nil {
+		select {
+		case b.entered <- struct{}{}:
+		default:
+		}
+	}
 	<-b.release
 	return b.ReadOnlySpan.Attributes()
 }
@@ -214,16 +202,17 @@ func TestProcessorQueueOverflow(t *testing.T) {
 	defer d.close()
 	p, err := NewSpanProcessor(Options{DaemonAddress: d.addr(), QueueSize: 4})
 	require.NoError(t, err)
-	release := make(chan struct{})
+	release, entered := make(chan struct{}), make(chan struct{}, 1)
 	snap := stub(trace.SpanKindServer, trace.SpanContext{}).Snapshot()
-	p.OnEnd(blockingSpan{snap, release}) // the worker takes it and blocks
-	require.Eventually(t, func() bool { return p.queued() == 0 }, time.Second, time.Millisecond)
+	p.OnEnd(blockingSpan{snap, release, entered}) // the worker takes it and blocks
+	<-entered
+	require.Zero(t, p.queued())
 
-	start := time.Now()
+	// OnEnd never blocks: the worker is stuck, yet all 100 calls return
+	// (the test would hang otherwise) and the overflow is counted.
 	for i := 0; i < 100; i++ {
 		p.OnEnd(snap)
 	}
-	assert.Less(t, time.Since(start), 100*time.Millisecond, "OnEnd never blocks")
 	// QueueSize bounds waiting + in flight: 1 being sent, 3 waiting.
 	assert.Equal(t, uint64(97), p.Stats().Dropped)
 
@@ -243,10 +232,10 @@ func TestProcessorQueueOverflow(t *testing.T) {
 func TestProcessorShutdownDeadline(t *testing.T) {
 	p, err := NewSpanProcessor(Options{DaemonAddress: newFakeDaemon(t).addr(), QueueSize: 8})
 	require.NoError(t, err)
-	release := make(chan struct{})
+	release, entered := make(chan struct{}), make(chan struct{}, 1)
 	snap := stub(trace.SpanKindServer, trace.SpanContext{}).Snapshot()
-	p.OnEnd(blockingSpan{snap, release})
-	require.Eventually(t, func() bool { return p.queued() == 0 }, time.Second, time.Millisecond)
+	p.OnEnd(blockingSpan{snap, release, entered})
+	<-entered
 	p.OnEnd(snap)
 	p.OnEnd(snap)
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Millisecond)
@@ -343,7 +332,6 @@ func TestProcessorBatches(t *testing.T) {
 	defer goleak.VerifyNone(t, goleak.IgnoreCurrent())
 	d := newFakeDaemon(t)
 	defer d.close()
-	_ = d.conn.SetReadBuffer(4 << 20)
 	p, err := NewSpanProcessor(Options{DaemonAddress: d.addr()})
 	require.NoError(t, err)
 	server := typicalServerSpan()

@@ -3,6 +3,7 @@ package xrayudp
 import (
 	"errors"
 	"net"
+	"os"
 	"sync"
 	"syscall"
 	"time"
@@ -55,6 +56,19 @@ func (s *sender) connect() error {
 	return nil
 }
 
+// addrs connects if needed and returns the socket's local and remote
+// addresses (nil when not connected).
+func (s *sender) addrs() (local, remote *net.UDPAddr) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.connect() != nil {
+		return nil, nil
+	}
+	local, _ = s.conn.LocalAddr().(*net.UDPAddr)
+	remote, _ = s.conn.RemoteAddr().(*net.UDPAddr)
+	return local, remote
+}
+
 // afterError drops the socket after a write error other than "nobody
 // listening": it may be stale (address change, network down), so a later
 // write re-dials. Called with s.mu held.
@@ -69,8 +83,11 @@ func (s *sender) afterError(err error) {
 // few system calls as the platform allows: sendmmsg(2) on Linux, one
 // datagram per call elsewhere. All writes of one call share one deadline.
 // Every datagram is either sent or handed to failed with its error; it
-// returns the number sent.
-func (s *sender) writeBatch(msgs []ipv4.Message, failed func(error)) (sent int) {
+// returns the number sent. When the deadline passes with nothing written
+// (the socket's send buffer is full: on a loaded host the kernel has not
+// yet handed the earlier datagrams on) and wait (if not nil) says so, it
+// tries again with a new deadline instead of failing the datagram.
+func (s *sender) writeBatch(msgs []ipv4.Message, failed func(error), wait func() bool) (sent int) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	deadlineSet := false
@@ -102,6 +119,10 @@ func (s *sender) writeBatch(msgs []ipv4.Message, failed func(error)) (sent int) 
 		}
 		if err == nil { // nothing sent and no reason given: do not spin
 			err = errNotConnected
+		}
+		if errors.Is(err, os.ErrDeadlineExceeded) && wait != nil && wait() {
+			deadlineSet = false
+			continue
 		}
 		// The first datagram failed (for ECONNREFUSED: the kernel reported
 		// an earlier datagram's ICMP port-unreachable and dropped this one).

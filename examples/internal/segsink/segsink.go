@@ -1,7 +1,9 @@
 // Package segsink is a tiny stand-in for the X-Ray daemon: a UDP listener on
 // loopback that decodes every datagram (`{"format":"json","version":1}\n{...}`)
 // into [Segment] values. The local demo prints what it receives; the examples'
-// end-to-end tests assert on it.
+// end-to-end tests assert on it. It reads like the real daemon
+// (internal/udpsink: kernel-default receive buffer, one reader goroutine, a
+// hand-off per datagram), so what the examples show is what a sidecar gets.
 //
 // It is example and test support code, not part of the SDK.
 package segsink
@@ -11,9 +13,10 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"net"
 	"sync"
 	"time"
+
+	"github.com/o11y-go/o11y/internal/udpsink"
 )
 
 // Segment is one decoded X-Ray document: a segment, an independent
@@ -176,8 +179,7 @@ func equalFold(a, b string) bool {
 // Sink listens for daemon datagrams on a UDP socket and keeps what it decodes.
 // All methods are safe for concurrent use.
 type Sink struct {
-	conn *net.UDPConn
-	done chan struct{}
+	u *udpsink.Sink
 
 	mu        sync.Mutex
 	segs      []Segment
@@ -190,22 +192,17 @@ type Sink struct {
 
 // Listen starts a sink on addr ("127.0.0.1:0" picks a free port).
 func Listen(addr string) (*Sink, error) {
-	ua, err := net.ResolveUDPAddr("udp", addr)
+	s := &Sink{changed: make(chan struct{})}
+	u, err := udpsink.Listen(udpsink.Options{Addr: addr, Handle: s.handle})
 	if err != nil {
 		return nil, err
 	}
-	c, err := net.ListenUDP("udp", ua)
-	if err != nil {
-		return nil, err
-	}
-	_ = c.SetReadBuffer(4 << 20)
-	s := &Sink{conn: c, done: make(chan struct{}), changed: make(chan struct{})}
-	go s.loop()
+	s.u = u
 	return s, nil
 }
 
 // Addr is the "host:port" to put in AWS_XRAY_DAEMON_ADDRESS.
-func (s *Sink) Addr() string { return s.conn.LocalAddr().String() }
+func (s *Sink) Addr() string { return s.u.Addr() }
 
 // OnSegment registers fn to be called (on the sink's goroutine) for every
 // decoded segment, nested subsegments included. Set it before traffic starts.
@@ -215,39 +212,29 @@ func (s *Sink) OnSegment(fn func(Segment)) {
 	s.mu.Unlock()
 }
 
-func (s *Sink) loop() {
-	defer close(s.done)
-	buf := make([]byte, 64<<10)
-	for {
-		n, _, err := s.conn.ReadFromUDP(buf)
-		if err != nil {
-			if errors.Is(err, net.ErrClosed) {
-				return
-			}
-			continue
-		}
-		now := time.Now()
-		body, segs, derr := Decode(buf[:n])
-		s.mu.Lock()
-		s.datagrams++
-		if derr != nil {
-			s.errs = append(s.errs, derr)
-		}
-		if body != nil {
-			s.bodies = append(s.bodies, append([]byte(nil), body...))
-		}
-		for i := range segs {
-			segs[i].Received = now
-		}
-		s.segs = append(s.segs, segs...)
-		fn := s.notify
-		close(s.changed)
-		s.changed = make(chan struct{})
-		s.mu.Unlock()
-		if fn != nil {
-			for _, sg := range segs {
-				fn(sg)
-			}
+// handle runs on the stand-in's hand-off goroutine for every datagram.
+func (s *Sink) handle(dg []byte) {
+	now := time.Now()
+	body, segs, derr := Decode(dg)
+	s.mu.Lock()
+	s.datagrams++
+	if derr != nil {
+		s.errs = append(s.errs, derr)
+	}
+	if body != nil {
+		s.bodies = append(s.bodies, body)
+	}
+	for i := range segs {
+		segs[i].Received = now
+	}
+	s.segs = append(s.segs, segs...)
+	fn := s.notify
+	close(s.changed)
+	s.changed = make(chan struct{})
+	s.mu.Unlock()
+	if fn != nil {
+		for _, sg := range segs {
+			fn(sg)
 		}
 	}
 }
@@ -304,12 +291,17 @@ func (s *Sink) WaitFor(timeout time.Duration, cond func([]Segment) bool) bool {
 	}
 }
 
-// Close stops the listener and waits for its goroutine.
-func (s *Sink) Close() error {
-	err := s.conn.Close()
-	<-s.done
-	return err
-}
+// Settle waits until every datagram the socket holds has been decoded (call
+// it once the senders have finished), or timeout passes; it reports whether
+// it got there.
+func (s *Sink) Settle(timeout time.Duration) bool { return s.u.Settle(timeout) }
+
+// Lost is the number of datagrams that reached the socket and were never
+// decoded (the receive buffer was full, Linux only).
+func (s *Sink) Lost() int64 { return s.u.Lost() }
+
+// Close stops the listener and waits for its goroutines.
+func (s *Sink) Close() error { return s.u.Close() }
 
 // ByTrace groups segs by trace id, keeping arrival order.
 func ByTrace(segs []Segment) map[string][]Segment {

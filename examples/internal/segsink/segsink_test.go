@@ -76,9 +76,11 @@ func TestSink(t *testing.T) {
 	if sg := <-got; sg.Name != "svc" {
 		t.Fatalf("callback got %+v", sg)
 	}
-	deadline := time.Now().Add(5 * time.Second)
-	for s.Datagrams() < 2 && time.Now().Before(deadline) {
-		time.Sleep(10 * time.Millisecond)
+	if !s.Settle(10 * time.Second) {
+		t.Fatal("the sink did not settle")
+	}
+	if s.Datagrams() != 2 || s.Lost() != 0 {
+		t.Fatalf("datagrams %d, lost %d", s.Datagrams(), s.Lost())
 	}
 	if len(s.Errors()) != 1 || len(s.Bodies()) != 1 {
 		t.Fatalf("errors %v bodies %d", s.Errors(), len(s.Bodies()))

@@ -1,0 +1,5 @@
+//go:build !linux
+
+package udpsink
+
+func (s *Sink) meminfo() (meminfo, bool) { return meminfo{}, false }
