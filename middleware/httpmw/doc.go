@@ -72,9 +72,9 @@
 //
 // # Options
 //
-// The server takes [Option]s, the client [ClientOption]s; the few that
-// apply to both ([WithRequestIDHeader]) are [SharedOption]s. Passing an
-// option where it has no effect does not compile. grpcmw has the same
+// The server takes options of type [Option], the client [ClientOption]; the
+// few that apply to both ([WithRequestIDHeader]) are a [SharedOption].
+// Passing an option where it has no effect does not compile. grpcmw has the same
 // vocabulary with the same meaning; the README tabulates the differences.
 //
 // # Response writer
