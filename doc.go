@@ -30,8 +30,11 @@
 // Always give Shutdown a deadline: with context.Background() and a collector
 // that refuses connections, it waits for the exporter's retries (seconds).
 //
-// [Config]'s zero value works. Environment variables are read in exactly one
-// place, [ConfigFromEnv]; the README lists every one.
+// [Config]'s zero value works. [ConfigFromEnv] reads the environment; the
+// only other variables read are the OTLP exporter's standard
+// OTEL_EXPORTER_OTLP_* and OTEL_BSP_* ones (for settings Config leaves
+// empty) and the platform's own, during resource detection. The README
+// lists every one.
 //
 // # Configuration errors
 //

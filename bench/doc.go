@@ -27,13 +27,13 @@
 //
 // BenchmarkGRPCServerHandler drives each variant's gRPC stats handler and
 // unary interceptor in process with the events grpc-go delivers for one RPC:
-// over loopback TCP (BenchmarkGRPCUnary) the instrumentation is a few µs in
-// a ~100 µs round trip whose noise is larger than the difference.
+// over loopback TCP (BenchmarkGRPCUnary) the instrumentation is a small part
+// of a round trip whose scheduling noise is larger than the difference.
 //
 // It is its own module so the comparison-only dependencies (otelhttp,
 // otelgrpc) never reach o11y's users.
 //
-// Reproduce the README table with:
+// Reproduce the tables in docs/BENCHMARKS.md with:
 //
 //	cd bench && go test -run '^$' -bench . -benchmem -count 5
 //

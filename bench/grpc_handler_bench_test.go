@@ -15,9 +15,9 @@ import (
 // The in-process gRPC benchmark drives each variant's server stats handler
 // and unary interceptor with the events grpc-go delivers for one unary RPC,
 // without a transport. Over loopback TCP (BenchmarkGRPCUnary) the
-// instrumentation is a few µs inside a ~100 µs round trip whose scheduling
-// noise is larger than the difference being measured; here the same work is
-// measured alone, export included.
+// instrumentation is a small part of a round trip whose scheduling noise is
+// larger than the difference being measured; here the same work is measured
+// alone, export included.
 
 const benchMethod = "/grpc.testing.TestService/UnaryCall"
 

@@ -49,7 +49,7 @@ type AccessEntry struct {
 
 // Access writes one access-log line for ctx's request: the usual header and
 // correlation fields, the context attrs, then the entry's fields. It encodes
-// straight into a pooled buffer: 0 allocations. Lines below the handler's
+// straight into a pooled buffer, without allocating. Lines below the handler's
 // level are skipped (unless the request is debug-sampled). Safe on a nil
 // Handler and a nil entry.
 func (h *Handler) Access(ctx context.Context, e *AccessEntry) {

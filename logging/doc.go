@@ -4,33 +4,17 @@
 //
 // # Fields
 //
-// Every line written by [Handler] has these top-level fields, in this order.
-// The names are stable; the correlation fields stay at top level even inside
-// [slog.Logger.WithGroup].
-//
-//	field          | when                         | value
-//	---------------+------------------------------+--------------------------------------------------
-//	time           | record time is not zero      | RFC 3339, UTC, milliseconds: 2026-11-25T17:40:05.123Z
-//	level          | always                       | DEBUG, INFO, WARN, ERROR (or e.g. INFO+2)
-//	msg            | always                       | the message (cut at 8 KiB)
-//	source         | Options.AddSource            | {"function","file","line"}
-//	xray_trace_id  | ctx has a span               | X-Ray form 1-5f84c7a1-2b3c4d5e6f708192a3b4c5d6: the
-//	               |                              | literal the X-Ray console searches log groups for
-//	trace_id       | ctx has a span               | 32 lowercase hex (W3C / OpenTelemetry form)
-//	span_id        | ctx has a span               | 16 lowercase hex (= X-Ray segment/subsegment id)
-//	trace_sampled  | ctx has a span               | true when the trace is recorded (exported to X-Ray)
-//	request_id     | ctx has a request id         | the middleware's validated X-Request-Id
-//	service        | Options.Service != ""        | static, encoded once
-//	version        | Options.Version != ""        | static, encoded once
-//	environment    | Options.Environment != ""    | static, encoded once
-//	(ctx attrs)    | WithAttrs on the ctx         | request-scoped attributes
-//	(attrs)        | With / record attrs          | groups nest as objects
-//	truncated      | attrs were dropped           | true
-//
-// Access lines ([Handler.Access], msg "access") add protocol, method, route,
-// path, status, grpc_code, duration_ms, bytes_in, bytes_out, user_agent,
-// client_ip and peer (empty ones omitted). Keys are not de-duplicated (as in
-// slog.JSONHandler): avoid naming your own attrs after the fields above.
+// Every line written by [Handler] starts with time, level, msg and (with
+// Options.AddSource) source; then, when the context holds a span, the
+// correlation fields xray_trace_id (the X-Ray form the X-Ray console searches
+// log groups for), trace_id, span_id and trace_sampled, and request_id when
+// the middleware set one; then the static service, version and environment,
+// the context attrs ([WithAttrs]) and the record's attrs, groups nested as
+// objects. The README lists every field. The names are stable, and the
+// correlation fields stay at top level even inside [slog.Logger.WithGroup].
+// Access lines ([Handler.Access], msg "access") add the request's fields
+// (empty ones omitted). Keys are not de-duplicated (as in slog.JSONHandler):
+// avoid naming your own attrs after the SDK's fields.
 //
 // Values: strings are escaped (invalid UTF-8 becomes U+FFFD, control
 // characters are \u-escaped, U+2028/9 too), durations are integer
@@ -79,7 +63,7 @@
 //
 // The handler encodes straight into pooled buffers (append-style, no
 // encoding/json for scalars) and pre-encodes WithAttrs output and the static
-// fields once. Logging a record with a span in the context costs 0
-// allocations; [Handler.Access] costs 0 allocations. [FromContext] allocates
-// the bound logger once per call.
+// fields once. Logging a record with a span in the context does not
+// allocate, nor does [Handler.Access]. [FromContext] allocates the bound
+// logger once per call.
 package logging

@@ -7,8 +7,8 @@
 //
 // A [Recorder] keeps, per operation (span name such as "GET /orders/{id}"),
 // the metrics Latency (Milliseconds), Error and Fault (Count) between
-// flushes. [Operation.Observe] costs a few tens of nanoseconds and never allocates: it
-// adds to atomic counters and a fixed log-linear bucket array. Every
+// flushes. [Operation.Observe] never allocates and takes no lock: it adds to
+// atomic counters and a fixed log-linear bucket array. Every
 // FlushInterval (60 s by default, aligned to wall-clock multiples of the
 // interval) the recorder writes one document per operation that saw traffic:
 //

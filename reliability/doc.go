@@ -48,5 +48,5 @@
 //
 // The tests log their measurements (latency percentiles per scenario, drop
 // and error counts, heap growth, shutdown time); docs/RELIABILITY.md records
-// reference runs.
+// a reference run with its method, machine and date.
 package reliability

@@ -57,7 +57,7 @@ func (s parentBased) ShouldSample(p sdktrace.SamplingParameters) sdktrace.Sampli
 		// Root-only with an explicit decision: show the configured
 		// remote-parent sampler a parent carrying that decision. The span
 		// id is a placeholder the samplers never see otherwise; this path
-		// (Root-only + Sampled=0|1) is rare, so its two allocations are too.
+		// (Root-only + Sampled=0|1) is rare, so its allocations are too.
 		var flags trace.TraceFlags
 		if in.hdr.Sampled == DecisionSampled {
 			flags = trace.FlagsSampled

@@ -3,10 +3,11 @@
 // collector's ExportTraceServiceResponse.
 //
 // The upstream OTLP exporter first converts every span into generated
-// protobuf structs (about 40 heap objects per span), then sizes and
-// marshals them: roughly 8–11 µs of CPU per span. [Encoder] appends the same
-// bytes directly from [sdktrace.ReadOnlySpan] in about 1 µs per typical span
-// and, once its scratch space has grown, without allocating.
+// protobuf structs (dozens of heap objects per span), then sizes and
+// marshals them. [Encoder] appends the same bytes directly from
+// [sdktrace.ReadOnlySpan], several times faster (BenchmarkEncode512; figures
+// in docs/BENCHMARKS.md) and, once its scratch space has grown, without
+// allocating.
 //
 // # Use
 //

@@ -5,12 +5,12 @@
 // # Why not the upstream exporter
 //
 // The upstream exporters build the generated OTLP message structs for every
-// span (about forty heap objects for a typical HTTP server span), then size
-// and marshal them: about 8 µs of CPU per span on a 2-vCPU machine, paid on
-// the batch processor's goroutine, which competes with request handling.
-// Encoding straight from the ReadOnlySpan costs about a microsecond and
-// allocates nothing in steady state. The wire content is the same (see
-// internal/otlpenc for the two deliberate differences).
+// span (dozens of heap objects for a typical HTTP server span), then size
+// and marshal them, on the batch processor's goroutine, which competes with
+// request handling. Encoding straight from the ReadOnlySpan is several times
+// cheaper and allocates nothing in steady state (figures in
+// docs/BENCHMARKS.md). The wire content is the same (see internal/otlpenc
+// for the two deliberate differences).
 //
 // # Configuration
 //

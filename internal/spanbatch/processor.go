@@ -7,8 +7,7 @@
 //     once per batch (the first span after an idle period, and a full
 //     batch), not once per span. The upstream processor sends every span
 //     through a channel, which wakes its goroutine for each span: a futex
-//     system call and a thread hand-off per request, measurable at a few
-//     microseconds on a 2-core machine.
+//     system call and a thread hand-off per request.
 //   - Spans dropped because the queue is full are counted ([Processor.Dropped])
 //     and reported, rate-limited, instead of only logged once.
 //
@@ -390,8 +389,8 @@ func (p *Processor) ForceFlush(ctx context.Context) error {
 type Aborter interface{ Abort() }
 
 // abortGrace is how long Shutdown waits for the goroutine after aborting the
-// exporter: aborted exports fail at once, so it finishes within
-// microseconds unless the exporter ignores the abort.
+// exporter: aborted exports fail at once, so it finishes almost at once
+// unless the exporter ignores the abort.
 const abortGrace = 250 * time.Millisecond
 
 // Shutdown exports the queued spans, then shuts the exporter down (on the

@@ -99,9 +99,9 @@
 //
 // # Options
 //
-// The server takes [Option]s, the client [ClientOption]s; those that apply
-// to both ([WithSkip], [WithMessageEvents], [WithRequestIDHeader]) are
-// [SharedOption]s. Passing an option where it has no effect does not
+// The server takes options of type [Option], the client [ClientOption];
+// those that apply to both ([WithSkip], [WithMessageEvents],
+// [WithRequestIDHeader]) are a [SharedOption]. Passing an option where it has no effect does not
 // compile. httpmw has the same vocabulary with the same meaning; the README
 // tabulates the differences.
 //

@@ -72,9 +72,9 @@
 //
 // # Options
 //
-// The server takes [Option]s, the client [ClientOption]s; the few that
-// apply to both ([WithRequestIDHeader]) are [SharedOption]s. Passing an
-// option where it has no effect does not compile. grpcmw has the same
+// The server takes options of type [Option], the client [ClientOption]; the
+// few that apply to both ([WithRequestIDHeader]) are a [SharedOption].
+// Passing an option where it has no effect does not compile. grpcmw has the same
 // vocabulary with the same meaning; the README tabulates the differences.
 //
 // # Response writer
@@ -96,9 +96,9 @@
 //
 // # Cost
 //
-// The middleware's own work is at most 8 allocations per sampled request
-// and 3 per unsampled one, beyond the OpenTelemetry SDK's span: one struct
-// per request holds the request state, the writer wrapper and the header
+// Beyond the OpenTelemetry SDK's span, the middleware allocates one struct
+// per request holding the request state, the writer wrapper and the header
 // values; attribute buffers are pooled; span names and metric handles are
-// built once per route.
+// built once per route. TestAllocationBudget pins the budget; the figures
+// are in docs/BENCHMARKS.md.
 package httpmw
