@@ -23,6 +23,7 @@ import (
 	"go.opentelemetry.io/otel/trace/noop"
 
 	"github.com/o11y-go/o11y/internal/linewriter"
+	"github.com/o11y-go/o11y/internal/otlpexport"
 	"github.com/o11y-go/o11y/internal/report"
 	"github.com/o11y-go/o11y/internal/spanbatch"
 	"github.com/o11y-go/o11y/internal/version"
@@ -46,7 +47,7 @@ type SDK struct {
 	sdkTP     *sdktrace.TracerProvider
 	resource  *resource.Resource
 	xray      *xrayudp.Processor
-	otlp      *abortableExporter
+	otlp      *otlpexport.Abortable
 	otlpBatch *spanbatch.Processor
 	// meterProvider exports OTel instruments as EMF; nil when off.
 	meterProvider *sdkmetric.MeterProvider
@@ -375,7 +376,7 @@ func (s *SDK) Stats() Stats {
 		st.SpansSent, st.SpansDropped, st.SpanSendErrors, st.SegmentsTrimmed = x.Sent, x.Dropped, x.Errors, x.Trimmed
 	}
 	if s.otlp != nil {
-		st.OTLPSpansExported, st.OTLPSpansFailed = s.otlp.exported.Load(), s.otlp.failed.Load()
+		st.OTLPSpansExported, st.OTLPSpansFailed = s.otlp.Exported(), s.otlp.Failed()
 		st.SpansDropped += s.otlpBatch.Dropped()
 	}
 	st.Reports = s.reporter.Total()

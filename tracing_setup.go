@@ -122,7 +122,7 @@ func (s *SDK) startTracing(ctx context.Context) (errs []error) {
 			errs = append(errs, err)
 			break
 		}
-		abortable := newAbortableExporter(exp, s.errorHandler("otlp"))
+		abortable := otlpexport.NewAbortable(exp, s.errorHandler("otlp"))
 		s.otlp = abortable
 		s.otlpBatch = spanbatch.New(abortable, spanbatch.Options{
 			QueueSize: cfg.Traces.QueueSize,
