@@ -8,6 +8,7 @@ import (
 
 	"github.com/o11y-go/o11y/internal/configerr"
 	"github.com/o11y-go/o11y/internal/spanbatch"
+	"github.com/o11y-go/o11y/internal/emfspec"
 	"github.com/o11y-go/o11y/metrics"
 	"github.com/o11y-go/o11y/tracing"
 	"github.com/o11y-go/o11y/tracing/xrayudp"
@@ -115,14 +116,14 @@ func (c *Config) validate() []*ConfigError {
 	// Metrics.
 	m := &c.Metrics
 	if m.Namespace != "" {
-		if ns, changed := metrics.SanitizeNamespace(m.Namespace, c.ServiceName); changed {
+		if ns, changed := emfspec.SanitizeNamespace(m.Namespace, c.ServiceName); changed {
 			bad("Metrics.Namespace", m.Namespace, "not a valid CloudWatch namespace ([A-Za-z0-9._#:/ -], at most 255 bytes, not AWS/…)",
 				ns, "AWS_EMF_NAMESPACE")
 			m.Namespace = ns
 		}
 	}
 	if m.AgentEndpoint != "" {
-		if _, _, err := metrics.ParseAgentEndpoint(m.AgentEndpoint); err != nil {
+		if _, _, err := emfspec.ParseAgentEndpoint(m.AgentEndpoint); err != nil {
 			bad("Metrics.AgentEndpoint", m.AgentEndpoint, "not tcp://host:port or udp://host:port", "stdout", "AWS_EMF_AGENT_ENDPOINT")
 			m.AgentEndpoint = ""
 		}

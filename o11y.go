@@ -23,16 +23,18 @@ import (
 	"go.opentelemetry.io/otel/trace/noop"
 
 	"github.com/o11y-go/o11y/internal/linewriter"
+	"github.com/o11y-go/o11y/internal/otlpexport"
 	"github.com/o11y-go/o11y/internal/report"
 	"github.com/o11y-go/o11y/internal/spanbatch"
+	"github.com/o11y-go/o11y/internal/version"
 	"github.com/o11y-go/o11y/logging"
 	"github.com/o11y-go/o11y/metrics"
 	"github.com/o11y-go/o11y/tracing"
 	"github.com/o11y-go/o11y/tracing/xrayudp"
 )
 
-// InstrumentationName is the tracer and meter name the SDK's own middleware uses.
-const InstrumentationName = "github.com/o11y-go/o11y"
+// scopeName is the instrumentation scope of [SDK.Tracer]'s spans.
+const scopeName = "github.com/o11y-go/o11y"
 
 // SDK is the handle Start returns. It owns the tracer provider, the metrics
 // recorder, the logger and the shared line writer. Middleware constructors take
@@ -45,7 +47,7 @@ type SDK struct {
 	sdkTP     *sdktrace.TracerProvider
 	resource  *resource.Resource
 	xray      *xrayudp.Processor
-	otlp      *abortableExporter
+	otlp      *otlpexport.Abortable
 	otlpBatch *spanbatch.Processor
 	// meterProvider exports OTel instruments as EMF; nil when off.
 	meterProvider *sdkmetric.MeterProvider
@@ -86,7 +88,7 @@ var disabledOnce = sync.OnceValue(func() *SDK {
 	return &SDK{
 		cfg:        Config{Disabled: true},
 		tp:         noop.NewTracerProvider(),
-		tracer:     noop.NewTracerProvider().Tracer(InstrumentationName),
+		tracer:     version.Tracer(noop.NewTracerProvider(), scopeName),
 		propagator: tracing.NewPropagator(),
 		logHandler: h,
 		logger:     slog.New(h),
@@ -158,7 +160,7 @@ func Start(ctx context.Context, cfg Config) (*SDK, error) {
 
 	if cfg.Disabled {
 		s.tp = noop.NewTracerProvider()
-		s.tracer = s.tp.Tracer(InstrumentationName)
+		s.tracer = version.Tracer(s.tp, scopeName)
 		// Disabled tracing still forwards incoming trace context downstream.
 		s.propagator = tracing.NewPropagator()
 		if !cfg.SkipGlobal {
@@ -324,7 +326,9 @@ func (s *SDK) ServiceName() string { return s.orDefault().cfg.ServiceName }
 // TracerProvider returns the SDK's tracer provider.
 func (s *SDK) TracerProvider() trace.TracerProvider { return s.orDefault().tp }
 
-// Tracer returns the tracer the SDK's middleware uses.
+// Tracer returns a tracer of the SDK's provider with the instrumentation
+// scope "github.com/o11y-go/o11y" at this module's version. (The
+// middleware packages use their own scopes, named after their import paths.)
 func (s *SDK) Tracer() trace.Tracer { return s.orDefault().tracer }
 
 // Propagator returns the configured propagator (X-Amzn-Trace-Id, W3C
@@ -372,7 +376,7 @@ func (s *SDK) Stats() Stats {
 		st.SpansSent, st.SpansDropped, st.SpanSendErrors, st.SegmentsTrimmed = x.Sent, x.Dropped, x.Errors, x.Trimmed
 	}
 	if s.otlp != nil {
-		st.OTLPSpansExported, st.OTLPSpansFailed = s.otlp.exported.Load(), s.otlp.failed.Load()
+		st.OTLPSpansExported, st.OTLPSpansFailed = s.otlp.Exported(), s.otlp.Failed()
 		st.SpansDropped += s.otlpBatch.Dropped()
 	}
 	st.Reports = s.reporter.Total()

@@ -12,6 +12,7 @@ import (
 	"github.com/o11y-go/o11y/internal/configerr"
 	"github.com/o11y-go/o11y/internal/otlpexport"
 	"github.com/o11y-go/o11y/internal/spanbatch"
+	"github.com/o11y-go/o11y/internal/version"
 	"github.com/o11y-go/o11y/tracing"
 	"github.com/o11y-go/o11y/tracing/awsresource"
 	"github.com/o11y-go/o11y/tracing/xraysampling"
@@ -147,7 +148,7 @@ func (s *SDK) startTracing(ctx context.Context) (errs []error) {
 			errs = append(errs, err)
 			break
 		}
-		abortable := newAbortableExporter(exp, s.errorHandler("otlp"))
+		abortable := otlpexport.NewAbortable(exp, s.errorHandler("otlp"))
 		s.otlp = abortable
 		s.otlpBatch = spanbatch.New(abortable, spanbatch.Options{
 			QueueSize: cfg.Traces.QueueSize,
@@ -165,7 +166,7 @@ func (s *SDK) startTracing(ctx context.Context) (errs []error) {
 	tp := sdktrace.NewTracerProvider(opts...)
 	s.sdkTP = tp
 	s.tp = tp
-	s.tracer = tp.Tracer(InstrumentationName)
+	s.tracer = version.Tracer(tp, scopeName)
 	xray, batch := s.xray, s.otlpBatch
 	shutdown := func(ctx context.Context) error {
 		err := tp.Shutdown(ctx)

@@ -8,7 +8,6 @@ import (
 	"strconv"
 	"sync"
 	"time"
-	"unicode/utf8"
 
 	"github.com/o11y-go/o11y/internal/jsonenc"
 )
@@ -42,58 +41,11 @@ func appendKey(buf []byte, key string) []byte {
 	return append(buf, ':')
 }
 
-// escapedLen is how many bytes jsonenc.AppendStringContents writes for the
-// rune starting at s[i], and that rune's size in s.
-func escapedLen(s string, i int) (out, size int) {
-	b := s[i]
-	if b < utf8.RuneSelf {
-		switch {
-		case b == '"' || b == '\\' || b == '\n' || b == '\r' || b == '\t':
-			return 2, 1
-		case b < 0x20:
-			return 6, 1
-		}
-		return 1, 1
-	}
-	r, size := utf8.DecodeRuneInString(s[i:])
-	if (r == utf8.RuneError && size == 1) || r == '\u2028' || r == '\u2029' {
-		return 6, size
-	}
-	return size, size
-}
-
-var markerLen = len(TruncatedMarker)
-
 // appendStr appends s as a JSON string whose encoded form (quotes and escapes
 // included) is at most limit bytes; a longer s is cut on a rune boundary and
 // ends with TruncatedMarker.
 func appendStr(buf []byte, s string, limit int) []byte {
-	if len(s)*6+2 <= limit { // worst-case expansion of every byte is 6
-		return jsonenc.AppendString(buf, s)
-	}
-	budget := limit - 2 - markerLen // room for the cut prefix
-	total, cut := 0, -1
-	for i := 0; i < len(s); {
-		o, n := escapedLen(s, i)
-		if cut < 0 && total+o > budget {
-			cut = i
-		}
-		total += o
-		if total+2 > limit {
-			break
-		}
-		i += n
-	}
-	if total+2 <= limit {
-		return jsonenc.AppendString(buf, s)
-	}
-	if cut < 0 {
-		cut = 0
-	}
-	buf = append(buf, '"')
-	buf = jsonenc.AppendStringContents(buf, s[:cut])
-	buf = append(buf, TruncatedMarker...)
-	return append(buf, '"')
+	return jsonenc.AppendStringBounded(buf, s, limit, TruncatedMarker)
 }
 
 // appendTimeMillis appends t as a quoted RFC 3339 UTC time with milliseconds,

@@ -6,11 +6,11 @@ import (
 	"fmt"
 	"io"
 	"net"
-	"net/url"
 	"os"
 	"sync"
 	"time"
 
+	"github.com/o11y-go/o11y/internal/emfspec"
 	"github.com/o11y-go/o11y/internal/report"
 )
 
@@ -23,22 +23,6 @@ const (
 	agentWriteTime  = 2 * time.Second
 	maxUDPLine      = 65000
 )
-
-// ParseAgentEndpoint checks an AWS_EMF_AGENT_ENDPOINT value
-// ("tcp://host:port" or "udp://host:port") and returns network and address.
-func ParseAgentEndpoint(endpoint string) (network, addr string, err error) {
-	u, err := url.Parse(endpoint)
-	if err != nil {
-		return "", "", fmt.Errorf("metrics: agent endpoint %q: %w", endpoint, err)
-	}
-	if u.Scheme != "tcp" && u.Scheme != "udp" {
-		return "", "", fmt.Errorf("metrics: agent endpoint %q: scheme must be tcp or udp", endpoint)
-	}
-	if u.Host == "" || u.Port() == "" {
-		return "", "", fmt.Errorf("metrics: agent endpoint %q: want %s://host:port", endpoint, u.Scheme)
-	}
-	return u.Scheme, u.Host, nil
-}
 
 // agentSink ships lines to the CloudWatch agent from one goroutine. Callers
 // only append to a bounded queue (dropping the oldest lines, counted and
@@ -70,7 +54,7 @@ func newAgentSink(endpoint string, rep *report.Reporter) (*agentSink, error) {
 }
 
 func newAgentSinkDial(endpoint string, rep *report.Reporter, dial dialFunc) (*agentSink, error) {
-	network, addr, err := ParseAgentEndpoint(endpoint)
+	network, addr, err := emfspec.ParseAgentEndpoint(endpoint)
 	if err != nil {
 		return nil, err
 	}

@@ -18,30 +18,6 @@ import (
 	"github.com/o11y-go/o11y/internal/emfvalidate"
 )
 
-func TestParseAgentEndpoint(t *testing.T) {
-	tests := []struct {
-		in, network, addr string
-		ok                bool
-	}{
-		{"tcp://127.0.0.1:25888", "tcp", "127.0.0.1:25888", true},
-		{"udp://cwagent:25888", "udp", "cwagent:25888", true},
-		{"http://x:1", "", "", false},
-		{"tcp://x", "", "", false},
-		{"127.0.0.1:25888", "", "", false},
-		{"", "", "", false},
-	}
-	for _, tc := range tests {
-		n, a, err := ParseAgentEndpoint(tc.in)
-		if !tc.ok {
-			assert.Error(t, err, tc.in)
-			continue
-		}
-		require.NoError(t, err, tc.in)
-		assert.Equal(t, tc.network, n)
-		assert.Equal(t, tc.addr, a)
-	}
-}
-
 // tcpAgent accepts connections and collects lines.
 type tcpAgent struct {
 	ln    net.Listener

@@ -6,17 +6,14 @@ import (
 	"math"
 	"sort"
 
+	"github.com/o11y-go/o11y/internal/emfspec"
 	"github.com/o11y-go/o11y/internal/jsonenc"
 	"github.com/o11y-go/o11y/internal/report"
 )
 
-// MaxLine is the budget of one EMF line, newline included: every line is
-// shorter than 16 KiB, the size at which some log drivers split lines (and a
-// split line is invalid JSON, so its metrics would vanish).
-const MaxLine = 16 * 1024
-
-// maxDoc is the longest document body: body + '\n' must stay below MaxLine.
-const maxDoc = MaxLine - 2
+// maxDoc is the longest document body: body + '\n' must stay below
+// emfspec.MaxLine, the line budget.
+const maxDoc = emfspec.MaxLine - 2
 
 // histReserve bounds the bytes of a histogram object outside its Values and
 // Counts arrays: the member names and four numbers of at most 24 bytes each.
@@ -171,7 +168,7 @@ func (e *encoder) encode(d *document, emit func(line []byte) error) error {
 			firstErr = err
 		}
 	}
-	if cap(e.line) > 4*MaxLine { // never keep an oversized buffer around
+	if cap(e.line) > 4*emfspec.MaxLine { // never keep an oversized buffer around
 		e.line = nil
 	}
 	return firstErr
@@ -348,7 +345,7 @@ func clampFinite(v float64) float64 {
 // normalize sanitises d in place so that encoding it can only produce valid
 // documents; every change is reported (rate-limited, one key per kind).
 func (e *encoder) normalize(d *document) {
-	if ns, changed := SanitizeNamespace(d.namespace, ""); changed {
+	if ns, changed := emfspec.SanitizeNamespace(d.namespace, ""); changed {
 		e.rep.Report("metrics.emf.namespace", fmt.Errorf("metrics: namespace %q rewritten to %q", truncForReport(d.namespace), ns))
 		d.namespace = ns
 	}

@@ -12,16 +12,13 @@ import (
 	"go.opentelemetry.io/otel/attribute"
 	sdkmetric "go.opentelemetry.io/otel/sdk/metric"
 	"go.opentelemetry.io/otel/sdk/metric/metricdata"
+
+	"github.com/o11y-go/o11y/internal/emfspec"
 )
 
 // DefaultMaxSeries bounds the distinct attribute sets an [Exporter] turns
 // into dimension values.
 const DefaultMaxSeries = 1000
-
-// PropScope is the property carrying the instrumentation scope name of
-// metrics exported from OpenTelemetry (a property, not a dimension, so it
-// does not multiply metrics).
-const PropScope = "otel_scope"
 
 // Exporter is an OpenTelemetry [sdkmetric.Exporter] that writes metrics as
 // EMF through a Recorder's encoder and sink, so metrics of OTel
@@ -270,7 +267,7 @@ func (e *Exporter) Export(ctx context.Context, rm *metricdata.ResourceMetrics) e
 		}
 		d.sets = append(d.sets, set)
 		if g.scope != "" {
-			d.props = append(d.props, prop{PropScope, quoted(g.scope)})
+			d.props = append(d.props, prop{emfspec.PropScope, quoted(g.scope)})
 		}
 		d.metrics = g.ms
 		if err := e.enc.encode(&d, e.r.write); err != nil && firstErr == nil {

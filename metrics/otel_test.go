@@ -12,6 +12,8 @@ import (
 	"go.opentelemetry.io/otel/metric"
 	sdkmetric "go.opentelemetry.io/otel/sdk/metric"
 	"go.opentelemetry.io/otel/sdk/metric/metricdata"
+
+	"github.com/o11y-go/o11y/internal/emfspec"
 )
 
 func otelSetup(t *testing.T) (*lineBuffer, *Exporter, *sdkmetric.ManualReader, metric.Meter) {
@@ -52,7 +54,7 @@ func TestOTelExporter(t *testing.T) {
 	require.Len(t, docs, 1, w.String())
 	d := docs[0]
 	assert.Equal(t, [][]string{{"Service", "table"}}, d.Directives[0].Dimensions)
-	assert.Equal(t, "github.com/acme/db", d.Members[PropScope])
+	assert.Equal(t, "github.com/acme/db", d.Members[emfspec.PropScope])
 	assert.Equal(t, 3.0, d.Members["db.queries"])
 	assert.Equal(t, 5.0, d.Members["db.pool.in_use"])
 	assert.Equal(t, 97.5, d.Members["db.cache.ratio"])

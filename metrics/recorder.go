@@ -14,6 +14,7 @@ import (
 
 	"go.opentelemetry.io/otel/trace"
 
+	"github.com/o11y-go/o11y/internal/emfspec"
 	"github.com/o11y-go/o11y/internal/report"
 )
 
@@ -164,7 +165,7 @@ func New(opts Options) *Recorder {
 		r.rep.Report("metrics.service", fmt.Errorf("metrics: service name %q sanitised to %q", truncForReport(opts.ServiceName), svc))
 	}
 	r.service = svc
-	ns, changed := SanitizeNamespace(opts.Namespace, opts.ServiceName)
+	ns, changed := emfspec.SanitizeNamespace(opts.Namespace, opts.ServiceName)
 	if changed && opts.Namespace != "" {
 		r.rep.Report("metrics.emf.namespace", fmt.Errorf("metrics: namespace %q rewritten to %q", truncForReport(opts.Namespace), ns))
 	}

@@ -10,7 +10,6 @@ const (
 	maxDimKeyLen   = 250
 	maxDimValueLen = 1024
 	maxNameLen     = 255
-	maxNamespace   = 255
 	maxDimKeys     = 30
 	maxMetrics     = 100
 	maxValues      = 100
@@ -97,40 +96,6 @@ func sanitizeName(n string) (string, bool) {
 		return "aws_", true
 	}
 	return out, changed
-}
-
-// SanitizeNamespace returns ns made valid for CloudWatch: characters outside
-// [A-Za-z0-9._#:/ -] become '_', at most 255 bytes, no leading ':' and no
-// reserved "AWS/" prefix ("_" is prepended). A blank ns becomes fallback
-// (or "o11y" when fallback is blank too). changed reports a rewrite.
-func SanitizeNamespace(ns, fallback string) (out string, changed bool) {
-	if blank(ns) {
-		if blank(fallback) {
-			return "o11y", ns != ""
-		}
-		out, _ = SanitizeNamespace(fallback, "")
-		return out, ns != ""
-	}
-	b := []byte(ns)
-	for i, c := range b {
-		if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || strings.IndexByte("._#:/ -", c) >= 0) {
-			b[i] = '_'
-			changed = true
-		}
-	}
-	if b[0] == ':' {
-		b[0] = '_'
-		changed = true
-	}
-	if len(b) >= 4 && strings.EqualFold(string(b[:4]), "AWS/") {
-		b = append([]byte{'_'}, b...)
-		changed = true
-	}
-	if len(b) > maxNamespace {
-		b = b[:maxNamespace]
-		changed = true
-	}
-	return string(b), changed
 }
 
 // cleanValue reports whether v can be published: finite and |v| ≤ 2^360.

@@ -11,6 +11,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/o11y-go/o11y/internal/emfspec"
 	"github.com/o11y-go/o11y/internal/reqstate"
 )
 
@@ -203,28 +204,6 @@ func TestInvalidInputSanitised(t *testing.T) {
 	assert.Positive(t, errs.count())
 }
 
-func TestNamespaceSanitised(t *testing.T) {
-	tests := []struct{ in, fallback, want string }{
-		{"AWS/Lambda", "", "_AWS/Lambda"},
-		{"aws/x", "", "_aws/x"},
-		{"My App!", "", "My App_"},
-		{":x", "", "_x"},
-		{"", "svc", "svc"},
-		{"  ", "", "o11y"},
-		{"ünï", "", "____"},
-		{strings.Repeat("a", 300), "", strings.Repeat("a", 255)},
-		{"ok.Name_#:/ -1", "", "ok.Name_#:/ -1"},
-	}
-	for _, tc := range tests {
-		got, _ := SanitizeNamespace(tc.in, tc.fallback)
-		if tc.in == "ünï" {
-			assert.Len(t, got, len(tc.in))
-		} else {
-			assert.Equal(t, tc.want, got, tc.in)
-		}
-	}
-}
-
 func TestPerEventCorrelation(t *testing.T) {
 	var w lineBuffer
 	r, _ := testRecorder(t, &w, func(o *Options) { o.ServiceType = "AWS::ECS::Container" })
@@ -293,7 +272,7 @@ func TestLineSizeLimit(t *testing.T) {
 	docs := validateLines(t, lines)
 	n := 0
 	for i, d := range docs {
-		assert.Less(t, len(lines[i])+1, MaxLine)
+		assert.Less(t, len(lines[i])+1, emfspec.MaxLine)
 		n += len(d.Directives[0].Metrics)
 	}
 	assert.GreaterOrEqual(t, n, 101)

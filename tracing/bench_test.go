@@ -73,7 +73,7 @@ func BenchmarkNewIDs(b *testing.B) {
 
 func BenchmarkParentBased(b *testing.B) {
 	ctx := XRayPropagator{}.Extract(context.Background(), propagation.MapCarrier{HeaderName: "Root=" + h1Root + ";Parent=" + h1Parent + ";Sampled=?"})
-	s := ParentBased(TraceIDRatio(0.05))
+	s := ParentBased(traceIDRatio(0.05))
 	p := sdktrace.SamplingParameters{ParentContext: ctx, TraceID: h1SpanContext(true).TraceID()}
 	b.ReportAllocs()
 	for b.Loop() {

@@ -53,7 +53,7 @@
 //
 // [SamplerFromName] maps OTEL_TRACES_SAMPLER names (always_on, always_off,
 // traceidratio, parentbased_*, xray) to samplers; every parent-based one is
-// [ParentBased]. [TraceIDRatio] decides on the 12 random bytes of the
+// [ParentBased]. The ratio samplers decide on the 12 random bytes of the
 // trace id, never the timestamp.
 //
 // # Helpers

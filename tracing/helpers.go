@@ -19,11 +19,13 @@ import (
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 	"go.opentelemetry.io/otel/trace"
 
+	"github.com/o11y-go/o11y/internal/version"
 	"github.com/o11y-go/o11y/internal/xrayid"
 )
 
-// TracerName is the instrumentation name of spans started by [Start] and [Go].
-const TracerName = "github.com/o11y-go/o11y"
+// scopeName is the instrumentation scope of spans started by [Start] and
+// [Go]: this package's import path, at the module's version.
+const scopeName = "github.com/o11y-go/o11y/tracing"
 
 // AnnotationsKey is the span attribute listing which attribute keys are
 // X-Ray annotations (indexed, searchable). The X-Ray exporters (this
@@ -53,7 +55,7 @@ func Start(ctx context.Context, name string, opts ...trace.SpanStartOption) (con
 		ctx = context.Background()
 	}
 	if parent := trace.SpanFromContext(ctx); parent.IsRecording() {
-		return parent.TracerProvider().Tracer(TracerName).Start(ctx, name, opts...)
+		return version.Tracer(parent.TracerProvider(), scopeName).Start(ctx, name, opts...)
 	}
 	return tracer().Start(ctx, name, opts...)
 }
@@ -75,7 +77,7 @@ func tracer() trace.Tracer {
 	if c := cachedTracer.Load(); c != nil && c.tp == tp {
 		return c.tr
 	}
-	tr := tp.Tracer(TracerName)
+	tr := version.Tracer(tp, scopeName)
 	if reflect.TypeOf(tp).Comparable() {
 		cachedTracer.Store(&tracerCache{tp: tp, tr: tr})
 	}

@@ -20,6 +20,8 @@ import (
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 	"go.opentelemetry.io/otel/sdk/trace/tracetest"
 	"go.opentelemetry.io/otel/trace"
+
+	"github.com/o11y-go/o11y/internal/version"
 )
 
 // withGlobal installs a recording provider as the global one for the test.
@@ -232,7 +234,10 @@ func TestStartFollowsGlobalProvider(t *testing.T) {
 	require.Len(t, rec2.Ended(), 1)
 	assert.Equal(t, "two", rec2.Ended()[0].Name())
 	assert.Equal(t, "u-1", attrs(rec2.Ended()[0])["enduser.id"].AsString())
-	assert.Equal(t, TracerName, rec2.Ended()[0].InstrumentationScope().Name)
+	scope := rec2.Ended()[0].InstrumentationScope()
+	assert.Equal(t, "github.com/o11y-go/o11y/tracing", scope.Name, "scope = import path")
+	assert.Equal(t, version.Version, scope.Version)
+	assert.NotEmpty(t, scope.Version)
 }
 
 func TestStartUsesTheParentSpansProvider(t *testing.T) {

@@ -30,10 +30,11 @@ const DefaultRatio = 0.05
 //   - any other parent (local spans, W3C traceparent, X-Ray with Sampled=0|1):
 //     the parent's flag decides, as in [sdktrace.ParentBased].
 //
-// A nil root is [TraceIDRatio]([DefaultRatio]).
+// A nil root samples [DefaultRatio] of new traces by trace id (see
+// [SamplerFromName], "traceidratio").
 func ParentBased(root sdktrace.Sampler, opts ...sdktrace.ParentBasedSamplerOption) sdktrace.Sampler {
 	if root == nil {
-		root = TraceIDRatio(DefaultRatio)
+		root = traceIDRatio(DefaultRatio)
 	}
 	return parentBased{root: root, inner: sdktrace.ParentBased(root, opts...)}
 }
@@ -79,7 +80,7 @@ func (s parentBased) Description() string {
 	return "XRayParentBased{" + s.inner.Description() + "}"
 }
 
-// TraceIDRatio samples the given fraction of new traces (<= 0 none, >= 1
+// traceIDRatio samples the given fraction of new traces (<= 0 none, >= 1
 // all), deciding from the 12 random bytes of the trace id only. X-Ray trace
 // ids begin with a 4-byte timestamp, so a ratio sampler reading those bytes
 // would pick whole seconds at a time; the contrib X-Ray README warns about
@@ -88,7 +89,7 @@ func (s parentBased) Description() string {
 // ids too; this sampler makes the guarantee explicit and uses all 96 random
 // bits.) Use it as the root of [ParentBased]: on its own it ignores the
 // parent's decision.
-func TraceIDRatio(fraction float64) sdktrace.Sampler {
+func traceIDRatio(fraction float64) sdktrace.Sampler {
 	if !(fraction > 0) { // also NaN
 		fraction = 0
 	}
@@ -134,20 +135,22 @@ func ratioKey(id trace.TraceID) uint64 {
 // OTEL_TRACES_SAMPLER_ARG value:
 //
 //	always_on, always_off            ignore the parent
-//	traceidratio                     [TraceIDRatio](arg), ignores the parent
+//	traceidratio                     ratio(arg) by trace id, ignores the parent
 //	parentbased_always_on            [ParentBased](AlwaysSample)
 //	parentbased_always_off           [ParentBased](NeverSample)
-//	parentbased_traceidratio         [ParentBased]([TraceIDRatio](arg))
+//	parentbased_traceidratio         [ParentBased](ratio(arg))
 //	xray, "" (default)               [ParentBased](xrayRoot)
 //
-// arg defaults to 1.0 for the ratio samplers. xrayRoot is the X-Ray rule
-// sampler (tracing/xraysampling); nil means [TraceIDRatio]([DefaultRatio]).
+// ratio(f) samples the fraction f of new traces, deciding on the 12 random
+// bytes of the trace id, never its timestamp. arg defaults to 1.0 for the
+// ratio samplers. xrayRoot is the X-Ray rule
+// sampler (tracing/xraysampling); nil means ratio([DefaultRatio]).
 // On an unknown name or a bad arg the error says so and the returned
 // sampler is still usable (the default for the unknown part), so callers
 // report the error and go on.
 func SamplerFromName(name, arg string, xrayRoot sdktrace.Sampler) (sdktrace.Sampler, error) {
 	if xrayRoot == nil {
-		xrayRoot = TraceIDRatio(DefaultRatio)
+		xrayRoot = traceIDRatio(DefaultRatio)
 	}
 	name = strings.ToLower(strings.TrimSpace(name))
 	ratio := func() (float64, error) {
@@ -170,14 +173,14 @@ func SamplerFromName(name, arg string, xrayRoot sdktrace.Sampler) (sdktrace.Samp
 		return sdktrace.NeverSample(), nil
 	case "traceidratio":
 		f, err := ratio()
-		return TraceIDRatio(f), err
+		return traceIDRatio(f), err
 	case "parentbased_always_on":
 		return ParentBased(sdktrace.AlwaysSample()), nil
 	case "parentbased_always_off":
 		return ParentBased(sdktrace.NeverSample()), nil
 	case "parentbased_traceidratio":
 		f, err := ratio()
-		return ParentBased(TraceIDRatio(f)), err
+		return ParentBased(traceIDRatio(f)), err
 	}
 	return ParentBased(xrayRoot), errors.New("tracing: unknown sampler " + strconv.Quote(name) + "; using xray")
 }

@@ -16,7 +16,7 @@ import (
 func TestTraceIDRatio(t *testing.T) {
 	const n = 200000
 	for _, f := range []float64{0, 0.05, 0.5, 1} {
-		s := TraceIDRatio(f)
+		s := traceIDRatio(f)
 		sampled := 0
 		for i := 0; i < n; i++ {
 			var tid trace.TraceID
@@ -30,13 +30,13 @@ func TestTraceIDRatio(t *testing.T) {
 		got := float64(sampled) / n
 		assert.InDelta(t, f, got, 0.01, "fraction %v", f)
 	}
-	assert.Equal(t, "XRayTraceIDRatio{0.05}", TraceIDRatio(0.05).Description())
-	assert.Equal(t, "XRayTraceIDRatio{0}", TraceIDRatio(-1).Description())
-	assert.Equal(t, "XRayTraceIDRatio{1}", TraceIDRatio(7).Description())
+	assert.Equal(t, "XRayTraceIDRatio{0.05}", traceIDRatio(0.05).Description())
+	assert.Equal(t, "XRayTraceIDRatio{0}", traceIDRatio(-1).Description())
+	assert.Equal(t, "XRayTraceIDRatio{1}", traceIDRatio(7).Description())
 }
 
 func TestTraceIDRatioIgnoresTimestamp(t *testing.T) {
-	s := TraceIDRatio(0.5)
+	s := traceIDRatio(0.5)
 	for i := 0; i < 1000; i++ {
 		var a trace.TraceID
 		binary.LittleEndian.PutUint64(a[4:12], rand.Uint64())

@@ -10,11 +10,13 @@ import (
 	"math"
 	"strings"
 	"time"
+
+	"github.com/o11y-go/o11y/internal/emfspec"
 )
 
 // MaxLine is the SDK's line budget: every EMF line, newline included, must be
 // shorter than 16 KiB so no log driver ever splits it.
-const MaxLine = 16 * 1024
+const MaxLine = emfspec.MaxLine
 
 // Limits from the EMF specification and the CloudWatch API.
 const (

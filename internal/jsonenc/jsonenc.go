@@ -30,10 +30,17 @@ func AppendString(dst []byte, s string) []byte {
 	return append(dst, '"')
 }
 
-// AppendStringContents appends s escaped for use inside a JSON string, without quotes.
+// AppendStringContents appends s escaped for use inside a JSON string, without
+// quotes. The leading run that needs no escaping (most values: methods, hosts,
+// paths, user agents, messages) is found eight bytes at a time and copied in
+// one append; the byte-wise escaper handles the rest.
 func AppendStringContents(dst []byte, s string) []byte {
+	i := PlainPrefix(s)
+	if i == len(s) {
+		return append(dst, s...)
+	}
 	start := 0
-	for i := 0; i < len(s); {
+	for i < len(s) {
 		b := s[i]
 		if b < utf8.RuneSelf {
 			if safe[b] {
@@ -77,6 +84,103 @@ func AppendStringContents(dst []byte, s string) []byte {
 		i += size
 	}
 	return append(dst, s[start:]...)
+}
+
+const (
+	lsb = 0x0101010101010101
+	msb = 0x8080808080808080
+)
+
+// PlainPrefix returns the length of the leading run of s that needs no JSON
+// escaping (printable ASCII other than '"' and '\\'), scanning eight bytes
+// at a time.
+func PlainPrefix(s string) int {
+	i := 0
+	for ; i+8 <= len(s); i += 8 {
+		if !plainWord(le64(s[i:])) {
+			goto bytewise
+		}
+	}
+	if i == len(s) || (i >= 8 && plainWord(le64(s[len(s)-8:]))) {
+		// All words plain; the rest lies within the (overlapping) last
+		// word, which is plain too.
+		return len(s)
+	}
+bytewise:
+	for ; i < len(s); i++ {
+		if b := s[i]; b >= utf8.RuneSelf || !safe[b] {
+			break
+		}
+	}
+	return i
+}
+
+// le64 loads s[:8] little-endian (one bounds check, one load).
+func le64(s string) uint64 {
+	s = s[:8]
+	return uint64(s[0]) | uint64(s[1])<<8 | uint64(s[2])<<16 | uint64(s[3])<<24 |
+		uint64(s[4])<<32 | uint64(s[5])<<40 | uint64(s[6])<<48 | uint64(s[7])<<56
+}
+
+// plainWord reports whether all eight bytes of x need no escaping. It is
+// exact: a byte needing escape is never missed.
+func plainWord(x uint64) bool {
+	quote := x ^ (lsb * '"')
+	bslash := x ^ (lsb * '\\')
+	return (x|(x-lsb*0x20)|(quote-lsb)&^quote|(bslash-lsb)&^bslash)&msb == 0
+}
+
+// EscapedLen reports how many bytes [AppendStringContents] writes for the
+// rune starting at s[i], and that rune's size in s.
+func EscapedLen(s string, i int) (out, size int) {
+	b := s[i]
+	if b < utf8.RuneSelf {
+		switch {
+		case safe[b]:
+			return 1, 1
+		case b == '"' || b == '\\' || b == '\n' || b == '\r' || b == '\t':
+			return 2, 1
+		}
+		return 6, 1
+	}
+	r, size := utf8.DecodeRuneInString(s[i:])
+	if (r == utf8.RuneError && size == 1) || r == '\u2028' || r == '\u2029' {
+		return 6, size
+	}
+	return size, size
+}
+
+// AppendStringBounded appends s as a JSON string whose encoded form (quotes
+// and escapes included) is at most limit bytes: a longer s is cut on a rune
+// boundary and ends with marker, which is appended as is (it must need no
+// escaping). limit must leave room for the quotes and marker.
+func AppendStringBounded(dst []byte, s string, limit int, marker string) []byte {
+	if len(s)*6+2 <= limit { // worst-case expansion of every byte is 6
+		return AppendString(dst, s)
+	}
+	budget := limit - 2 - len(marker) // room for the cut prefix
+	total, cut := 0, -1
+	for i := 0; i < len(s); {
+		o, n := EscapedLen(s, i)
+		if cut < 0 && total+o > budget {
+			cut = i
+		}
+		total += o
+		if total+2 > limit {
+			break
+		}
+		i += n
+	}
+	if total+2 <= limit {
+		return AppendString(dst, s)
+	}
+	if cut < 0 {
+		cut = 0
+	}
+	dst = append(dst, '"')
+	dst = AppendStringContents(dst, s[:cut])
+	dst = append(dst, marker...)
+	return append(dst, '"')
 }
 
 // AppendStringTrunc appends s as a quoted JSON string, cutting the *input* to at

@@ -12,6 +12,7 @@ import (
 
 	"github.com/o11y-go/o11y"
 	"github.com/o11y-go/o11y/internal/reqstate"
+	"github.com/o11y-go/o11y/internal/version"
 	"github.com/o11y-go/o11y/tracing"
 )
 
@@ -115,11 +116,14 @@ func StartConsumer(ctx context.Context, msg sqstypes.Message, opts ...ConsumerOp
 	if msg.MessageId != nil {
 		attrs = append(attrs, attribute.String("messaging.message.id", *msg.MessageId))
 	}
-	return tp.Tracer(instrumentationName).Start(ctx, name,
+	return version.Tracer(tp, scopeName).Start(ctx, name,
 		trace.WithSpanKind(trace.SpanKindConsumer), trace.WithAttributes(attrs...))
 }
 
-const instrumentationName = "github.com/o11y-go/o11y/middleware/awsmw"
+// scopeName is the instrumentation scope of the consumer spans this package
+// starts: its import path, at the module's version. (The AWS client spans
+// are otelaws's, under its own scope.)
+const scopeName = "github.com/o11y-go/o11y/middleware/awsmw"
 
 // validRequestID accepts what httpmw accepts for X-Request-Id: 1–128 of
 // [A-Za-z0-9._:-].

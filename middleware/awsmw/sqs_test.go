@@ -19,6 +19,7 @@ import (
 
 	"github.com/o11y-go/o11y/internal/awsfake"
 	"github.com/o11y-go/o11y/internal/reqstate"
+	"github.com/o11y-go/o11y/internal/version"
 	"github.com/o11y-go/o11y/internal/xrayvalidate"
 	"github.com/o11y-go/o11y/middleware/awsmw"
 	"github.com/o11y-go/o11y/tracing"
@@ -119,6 +120,8 @@ func TestStartConsumerWithoutHeader(t *testing.T) {
 	assert.False(t, s.Parent().IsValid(), "new trace")
 	assert.Equal(t, "process", s.Name())
 	assert.Equal(t, trace.SpanKindConsumer, s.SpanKind())
+	assert.Equal(t, "github.com/o11y-go/o11y/middleware/awsmw", s.InstrumentationScope().Name, "scope = import path")
+	assert.Equal(t, version.Version, s.InstrumentationScope().Version)
 	assert.Nil(t, awsmw.WithRequestID(context.Background(), nil), "no request id: nothing added")
 }
 

@@ -21,6 +21,7 @@ import (
 	"github.com/o11y-go/o11y"
 	"github.com/o11y-go/o11y/internal/mwcore"
 	"github.com/o11y-go/o11y/internal/reqstate"
+	"github.com/o11y-go/o11y/internal/version"
 	"github.com/o11y-go/o11y/logging"
 	"github.com/o11y-go/o11y/metrics"
 )
@@ -110,7 +111,7 @@ func NewClientHandler(sdk *o11y.SDK, opts ...ClientOption) stats.Handler {
 		client:      true,
 		common:      c.common,
 		peerService: c.peerService,
-		tracer:      sdk.Tracer(),
+		tracer:      version.Tracer(sdk.TracerProvider(), scopeName),
 		propagator:  sdk.Propagator(),
 	}
 }
@@ -133,7 +134,7 @@ func newServerHandler(sdk *o11y.SDK, opts []Option) *handler {
 		common:     c.common,
 		rePanic:    c.rePanic,
 		access:     c.access,
-		tracer:     sdk.Tracer(),
+		tracer:     version.Tracer(sdk.TracerProvider(), scopeName),
 		propagator: sdk.Propagator(),
 		ops:        mwcore.NewOps(sdk.Metrics(), func(op string) string { return op }),
 		logs:       sdk.LogHandler(),

@@ -15,6 +15,7 @@ import (
 	"github.com/o11y-go/o11y"
 	"github.com/o11y-go/o11y/internal/redact"
 	"github.com/o11y-go/o11y/internal/reqstate"
+	"github.com/o11y-go/o11y/internal/version"
 )
 
 // Transport returns an http.RoundTripper that traces every request through
@@ -32,7 +33,7 @@ func Transport(sdk *o11y.SDK, base http.RoundTripper, opts ...ClientOption) http
 	if base == nil {
 		base = http.DefaultTransport
 	}
-	t := &transport{base: base, tracer: sdk.Tracer(), prop: sdk.Propagator()}
+	t := &transport{base: base, tracer: version.Tracer(sdk.TracerProvider(), scopeName), prop: sdk.Propagator()}
 	t.cfg.reqIDHeader = DefaultRequestIDHeader
 	for _, o := range opts {
 		if o != nil {

@@ -17,6 +17,7 @@ import (
 	"github.com/o11y-go/o11y"
 	"github.com/o11y-go/o11y/internal/mwcore"
 	"github.com/o11y-go/o11y/internal/reqstate"
+	"github.com/o11y-go/o11y/internal/version"
 	"github.com/o11y-go/o11y/logging"
 	"github.com/o11y-go/o11y/tracing"
 )
@@ -47,7 +48,7 @@ func New(sdk *o11y.SDK, opts ...Option) func(http.Handler) http.Handler {
 	}
 	s := &server{
 		cfg:    cfg,
-		tracer: sdk.Tracer(),
+		tracer: version.Tracer(sdk.TracerProvider(), scopeName),
 		prop:   sdk.Propagator(),
 		logh:   sdk.LogHandler(),
 		ops:    mwcore.NewOps(sdk.Metrics(), opName),

@@ -1,4 +1,4 @@
-package o11y
+package otlpexport
 
 import (
 	"context"
@@ -8,11 +8,9 @@ import (
 	"sync/atomic"
 
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
-
-	"github.com/o11y-go/o11y/internal/otlpexport"
 )
 
-// abortableExporter lets Shutdown cut short an export that is still running
+// Abortable lets the SDK's Shutdown cut short an export that is still running
 // when the shutdown deadline passes (spanbatch calls Abort then). Without it
 // an export against a collector that refuses or never answers keeps retrying
 // until its own timeout, keeping goroutines and connections alive long after
@@ -21,7 +19,7 @@ import (
 // It also counts exported and failed spans (a partial success counts the
 // rejected spans as failed) and reports failures to the SDK's ErrorHandler,
 // rate-limited.
-type abortableExporter struct {
+type Abortable struct {
 	sdktrace.SpanExporter
 	ctx    context.Context
 	cancel context.CancelFunc
@@ -31,19 +29,20 @@ type abortableExporter struct {
 	exported, failed atomic.Uint64
 }
 
-func newAbortableExporter(e sdktrace.SpanExporter, report func(error)) *abortableExporter {
+// NewAbortable wraps e; report, if not nil, receives each failure.
+func NewAbortable(e sdktrace.SpanExporter, report func(error)) *Abortable {
 	ctx, cancel := context.WithCancel(context.Background())
-	return &abortableExporter{SpanExporter: e, ctx: ctx, cancel: cancel, report: report}
+	return &Abortable{SpanExporter: e, ctx: ctx, cancel: cancel, report: report}
 }
 
 // ExportSpans exports under a context that abort also cancels.
-func (a *abortableExporter) ExportSpans(ctx context.Context, spans []sdktrace.ReadOnlySpan) error {
+func (a *Abortable) ExportSpans(ctx context.Context, spans []sdktrace.ReadOnlySpan) error {
 	ctx, stop := context.WithCancel(ctx)
 	defer stop()
 	unlink := context.AfterFunc(a.ctx, stop)
 	defer unlink()
 	err := a.SpanExporter.ExportSpans(ctx, spans)
-	var partial *otlpexport.PartialSuccess
+	var partial *PartialSuccess
 	if errors.As(err, &partial) {
 		// Delivered, but the collector refused some spans: count those as
 		// failed and report; the batch processor has nothing to add.
@@ -68,7 +67,7 @@ func (a *abortableExporter) ExportSpans(ctx context.Context, spans []sdktrace.Re
 
 // Shutdown shuts the wrapped exporter down; an already aborted exporter
 // still closes its connection.
-func (a *abortableExporter) Shutdown(ctx context.Context) error {
+func (a *Abortable) Shutdown(ctx context.Context) error {
 	err := a.SpanExporter.Shutdown(ctx)
 	a.Abort()
 	return err
@@ -76,4 +75,10 @@ func (a *abortableExporter) Shutdown(ctx context.Context) error {
 
 // Abort cancels running and future exports (spanbatch.Aborter): the batch
 // processor calls it when its Shutdown deadline passes.
-func (a *abortableExporter) Abort() { a.once.Do(a.cancel) }
+func (a *Abortable) Abort() { a.once.Do(a.cancel) }
+
+// Exported is the number of spans the collector accepted.
+func (a *Abortable) Exported() uint64 { return a.exported.Load() }
+
+// Failed is the number of spans that failed or the collector rejected.
+func (a *Abortable) Failed() uint64 { return a.failed.Load() }
