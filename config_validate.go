@@ -7,8 +7,8 @@ import (
 	"time"
 
 	"github.com/o11y-go/o11y/internal/configerr"
-	"github.com/o11y-go/o11y/internal/spanbatch"
 	"github.com/o11y-go/o11y/internal/emfspec"
+	"github.com/o11y-go/o11y/internal/spanbatch"
 	"github.com/o11y-go/o11y/metrics"
 	"github.com/o11y-go/o11y/tracing"
 	"github.com/o11y-go/o11y/tracing/xrayudp"
