@@ -26,7 +26,6 @@ import (
 	tracepb "go.opentelemetry.io/proto/otlp/trace/v1"
 	"google.golang.org/protobuf/encoding/protojson"
 	"google.golang.org/protobuf/proto"
-
 )
 
 // maxOTLPBody bounds one OTLP/HTTP request body (compressed and not).

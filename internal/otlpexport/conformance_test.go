@@ -76,8 +76,8 @@ type captureServer struct {
 	grpc *grpc.Server
 	http *http.Server
 
-	mu       sync.Mutex
-	reqs     []seen
+	mu   sync.Mutex
+	reqs []seen
 }
 
 // startCapture serves OTLP/HTTP and OTLP/gRPC on one loopback listener
