@@ -99,3 +99,32 @@ func TestBinarySize(t *testing.T) {
 		}
 	}
 }
+
+// TestQuickStartIsREADME keeps o11yhttp identical to the README's quick start,
+// so the binary-size comparison measures what users copy.
+func TestQuickStartIsREADME(t *testing.T) {
+	readme, err := os.ReadFile(filepath.Join("..", "..", "README.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := string(readme)
+	i := strings.Index(s, "## Quick start (net/http)")
+	if i < 0 {
+		t.Fatal(`README has no "## Quick start (net/http)" section`)
+	}
+	j := strings.Index(s[i:], "```go\n")
+	if j < 0 {
+		t.Fatal("the quick start has no Go block")
+	}
+	block := s[i+j+len("```go\n"):]
+	block = block[:strings.Index(block, "```")]
+	main, err := os.ReadFile(filepath.Join("o11yhttp", "main.go"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// main.go = two comment lines naming the command, then the README block.
+	parts := strings.SplitN(string(main), "\n", 3)
+	if len(parts) != 3 || parts[2] != block {
+		t.Errorf("bench/size/o11yhttp/main.go differs from the README quick start; copy the README block below its two comment lines")
+	}
+}

@@ -6,6 +6,7 @@ import (
 	"io"
 	"net"
 	"sort"
+	"time"
 
 	"go.opentelemetry.io/otel/attribute"
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
@@ -31,7 +32,11 @@ func Example() {
 			SpanProcessors: []sdktrace.SpanProcessor{sdktrace.NewSimpleSpanProcessor(spans)}},
 		Metrics: o11y.MetricsConfig{Disabled: true},
 	})
-	defer sdk.Shutdown(context.Background())
+	defer func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second) // the SDK's share of the stop budget
+		defer cancel()
+		sdk.Shutdown(ctx)
+	}()
 
 	// Server: one option slice covers unary and streaming calls.
 	lis := bufconn.Listen(1 << 16)

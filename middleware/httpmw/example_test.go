@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"time"
 
 	"github.com/o11y-go/o11y"
 	"github.com/o11y-go/o11y/middleware/httpmw"
@@ -27,7 +28,11 @@ func exampleSDK() *o11y.SDK {
 // request id, metrics and one access line.
 func ExampleNew() {
 	sdk := exampleSDK()
-	defer sdk.Shutdown(context.Background())
+	defer func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second) // the SDK's share of the stop budget
+		defer cancel()
+		sdk.Shutdown(ctx)
+	}()
 
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /orders/{id}", func(w http.ResponseWriter, r *http.Request) {
@@ -53,7 +58,11 @@ func ExampleNew() {
 // Skip health checks of an extra path besides the defaults.
 func ExampleWithSkip() {
 	sdk := exampleSDK()
-	defer sdk.Shutdown(context.Background())
+	defer func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second) // the SDK's share of the stop budget
+		defer cancel()
+		sdk.Shutdown(ctx)
+	}()
 
 	h := httpmw.New(sdk, httpmw.WithSkip(httpmw.DefaultSkip, httpmw.PathPrefix("/internal/")))(http.NotFoundHandler())
 	for _, path := range []string{"/internal/metrics", "/healthz", "/orders"} {
@@ -71,7 +80,11 @@ func ExampleWithSkip() {
 // callee receives its id as Parent.
 func ExampleTransport() {
 	sdk := exampleSDK()
-	defer sdk.Shutdown(context.Background())
+	defer func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second) // the SDK's share of the stop budget
+		defer cancel()
+		sdk.Shutdown(ctx)
+	}()
 
 	callee := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		h := r.Header.Get("X-Amzn-Trace-Id")

@@ -6,6 +6,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"time"
 
 	"github.com/go-chi/chi/v5"
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
@@ -28,7 +29,11 @@ func Example() {
 			SpanProcessors: []sdktrace.SpanProcessor{printNames{sdktrace.NewSimpleSpanProcessor(nil)}},
 		},
 	})
-	defer sdk.Shutdown(context.Background())
+	defer func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second) // the SDK's share of the stop budget
+		defer cancel()
+		sdk.Shutdown(ctx)
+	}()
 
 	r := chi.NewRouter()
 	r.Use(httpmw.New(sdk, httpmw.WithRoute(chiroute.Route)))
