@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/o11y-go/o11y/tracing/xraysegment"
 	"time"
 
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
@@ -15,14 +16,14 @@ import (
 
 // maxKeptBuf is the largest datagram buffer a batcher keeps between batches;
 // a buffer that grew past it (a big document) is released after its batch,
-// so the steady-state footprint stays near SendBatch × 16 KiB at most.
+// so the steady-state footprint stays near sendBatch × 16 KiB at most.
 const maxKeptBuf = 16 << 10
 
 // batcher encodes spans into reusable datagram buffers and writes them up to
-// SendBatch at a time, as fast as its pacer allows. It is not safe for
+// sendBatch at a time, as fast as its pacer allows. It is not safe for
 // concurrent use.
 type batcher struct {
-	enc    *Encoder
+	enc    *xraysegment.Encoder
 	out    *sender
 	st     *counters
 	rep    *report.Reporter
@@ -39,12 +40,12 @@ type batcher struct {
 	n        int // datagrams encoded and not yet written
 	cut      int // datagrams flush dropped (pacing wait cut short) since the export began
 	sentUpTo int // during flush: datagrams of the batch already handed to the socket
-	bufs     [SendBatch][]byte
-	iov      [SendBatch][1][]byte
-	msgs     [SendBatch]ipv4.Message
+	bufs     [sendBatch][]byte
+	iov      [sendBatch][1][]byte
+	msgs     [sendBatch]ipv4.Message
 }
 
-func (b *batcher) init(enc *Encoder, out *sender, st *counters, rep *report.Reporter, pace pacer, abort <-chan struct{}) {
+func (b *batcher) init(enc *xraysegment.Encoder, out *sender, st *counters, rep *report.Reporter, pace pacer, abort <-chan struct{}) {
 	b.enc, b.out, b.st, b.rep = enc, out, st, rep
 	b.pace, b.abort, b.ctx = pace, abort, context.Background()
 	b.failFn = b.failed
@@ -56,7 +57,7 @@ func (b *batcher) init(enc *Encoder, out *sender, st *counters, rep *report.Repo
 }
 
 // add encodes the span's datagram, preceded by its service segment for
-// LOCAL_ROOT client/producer spans (see [Encoder.AppendLocalRootSegment]),
+// LOCAL_ROOT client/producer spans (see [xraysegment.Encoder.AppendLocalRootSegment]),
 // writing the batch first when it is full.
 func (b *batcher) add(s sdktrace.ReadOnlySpan) {
 	enc := b.enc
@@ -64,13 +65,13 @@ func (b *batcher) add(s sdktrace.ReadOnlySpan) {
 		if k := s.SpanKind(); k != trace.SpanKindClient && k != trace.SpanKindProducer {
 			return dst, false
 		}
-		return enc.AppendLocalRootSegment(append(dst, Header...), s)
+		return enc.AppendLocalRootSegment(append(dst, header...), s)
 	})
-	b.encode(s, func(dst []byte) ([]byte, bool) { return enc.AppendDatagram(dst, s), true })
+	b.encode(s, func(dst []byte) ([]byte, bool) { return appendDatagram(enc, dst, s), true })
 }
 
 func (b *batcher) encode(s sdktrace.ReadOnlySpan, fn func([]byte) ([]byte, bool)) {
-	if b.n == SendBatch {
+	if b.n == sendBatch {
 		b.flush()
 	}
 	buf := &b.bufs[b.n]

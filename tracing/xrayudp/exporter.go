@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/o11y-go/o11y/tracing/xraysegment"
 	"sync"
 	"sync/atomic"
 
@@ -16,7 +17,7 @@ import (
 // with [Processor]; a missing daemon is counted, not returned as an error.
 // A nil *Exporter is a no-op.
 type Exporter struct {
-	enc    *Encoder
+	enc    *xraysegment.Encoder
 	out    sender
 	rep    *report.Reporter
 	stat   counters
@@ -42,7 +43,7 @@ func NewExporter(opts Options) (*Exporter, error) {
 		return nil, err
 	}
 	x := &Exporter{
-		enc:   NewEncoder(opts.Segments),
+		enc:   xraysegment.NewEncoder(opts.Segments),
 		out:   sender{addr: udp, timeout: writeTimeout(opts)},
 		rep:   report.New(opts.ErrorHandler, opts.ReportInterval),
 		abort: make(chan struct{}),
@@ -81,7 +82,7 @@ func sendBurst(o Options) int {
 	return DefaultSendBurst
 }
 
-// ExportSpans sends each sampled span as one datagram, up to [SendBatch]
+// ExportSpans sends each sampled span as one datagram, up to 64
 // datagrams per system call, paced by Options.SendRate and SendBurst (it
 // waits rather than overrun the daemon's receive buffer). Socket failures
 // are counted and reported through Options.ErrorHandler (rate-limited), not

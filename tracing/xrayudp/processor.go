@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/o11y-go/o11y/tracing/xraysegment"
 	"strconv"
 	"sync/atomic"
 	"time"
@@ -21,7 +22,7 @@ type Options struct {
 	// "tcp:host:port udp:host:port"); see [ParseDaemonAddress].
 	DaemonAddress string
 	// Segments controls the span → segment translation.
-	Segments Config
+	Segments xraysegment.Config
 	// QueueSize bounds the spans waiting to be sent (processor only).
 	// Default 2048. When full, spans are dropped and counted.
 	QueueSize int
@@ -78,8 +79,8 @@ type counters struct {
 // *Processor is a no-op.
 //
 // The goroutine is woken once per batch, not once per span: by the first
-// span queued after it went idle (it then lingers up to [Linger] for more),
-// or as soon as [SendBatch] spans are waiting. The queue is the SDK's
+// span queued after it went idle (it then lingers up to 10 ms for more),
+// or as soon as 64 spans are waiting. The queue is the SDK's
 // shared batching processor (internal/spanbatch) feeding an [Exporter].
 type Processor struct {
 	x    *Exporter
@@ -87,13 +88,13 @@ type Processor struct {
 	done <-chan struct{} // closed when the goroutine has finished
 }
 
-// SendBatch is the most datagrams the Processor writes with one system
+// sendBatch is the most datagrams the Processor writes with one system
 // call, and the queue length at which it wakes its goroutine early.
-const SendBatch = 64
+const sendBatch = 64
 
-// Linger is how long the Processor waits after the first span of a quiet
+// linger is how long the Processor waits after the first span of a quiet
 // period for a batch to fill before sending what it has.
-const Linger = 10 * time.Millisecond
+const linger = 10 * time.Millisecond
 
 var _ sdktrace.SpanProcessor = (*Processor)(nil)
 
@@ -114,8 +115,8 @@ func NewSpanProcessor(opts Options) (*Processor, error) {
 	rep := x.rep
 	q := spanbatch.New(x, spanbatch.Options{
 		QueueSize:     size,
-		BatchSize:     SendBatch,
-		Delay:         Linger,
+		BatchSize:     sendBatch,
+		Delay:         linger,
 		ExportTimeout: 30 * time.Second,                  // each write is bounded by WriteTimeout anyway
 		Getenv:        func(string) string { return "" }, // OTEL_BSP_* are for the OTLP path
 		Report: func(err error) {
@@ -223,10 +224,13 @@ func (p *Processor) QueueSize() int {
 	return p.q.Settings().QueueSize
 }
 
-// Encoder returns the processor's encoder (for tests and tools).
-func (p *Processor) Encoder() *Encoder {
-	if p == nil {
-		return nil
+// truncBytes cuts s to at most n bytes without splitting a UTF-8 sequence.
+func truncBytes(s string, n int) string {
+	if len(s) <= n {
+		return s
 	}
-	return p.x.enc
+	for n > 0 && n < len(s) && s[n]&0xC0 == 0x80 {
+		n--
+	}
+	return s[:n]
 }

@@ -3,6 +3,7 @@ package xrayudp
 import (
 	"context"
 	"encoding/json"
+	"github.com/o11y-go/o11y/tracing/xraysegment"
 	"net"
 	"runtime"
 	"strings"
@@ -102,7 +103,7 @@ func TestProcessorLoopback(t *testing.T) {
 		require.True(t, strings.HasPrefix(string(dg), `{"format": "json", "version": 1}`+"\n"), "header: %q", dg)
 		require.NoError(t, xrayvalidate.ValidateDatagram(dg))
 		var m map[string]any
-		require.NoError(t, json.Unmarshal(dg[len(Header):], &m))
+		require.NoError(t, json.Unmarshal(dg[len(header):], &m))
 		docs = append(docs, m)
 	}
 	sub, seg := docs[0], docs[1]
@@ -265,7 +266,7 @@ func TestExporterWithBatchProcessor(t *testing.T) {
 	defer goleak.VerifyNone(t, goleak.IgnoreCurrent())
 	d := newFakeDaemon(t)
 	defer d.close()
-	x, err := NewExporter(Options{DaemonAddress: d.addr(), Segments: Config{SegmentName: "batch-svc"}})
+	x, err := NewExporter(Options{DaemonAddress: d.addr(), Segments: xraysegment.Config{SegmentName: "batch-svc"}})
 	require.NoError(t, err)
 	tp := sdktrace.NewTracerProvider(sdktrace.WithBatcher(x))
 	for i := 0; i < 3; i++ {
@@ -336,10 +337,10 @@ func TestProcessorBatches(t *testing.T) {
 	require.NoError(t, err)
 	server := typicalServerSpan()
 	client := stub(trace.SpanKindClient, trace.SpanContext{}, attribute.String("aws.span.kind", "LOCAL_ROOT")).Snapshot()
-	_, twoDocs := p.Encoder().AppendLocalRootSegment(nil, client)
+	_, twoDocs := p.x.enc.AppendLocalRootSegment(nil, client)
 	require.True(t, twoDocs, "the client span needs its service segment too")
 	want := 0
-	for i := 0; i < 3*SendBatch+7; i++ {
+	for i := 0; i < 3*sendBatch+7; i++ {
 		p.OnEnd(server)
 		want++
 		if i%10 == 0 {

@@ -1,4 +1,4 @@
-package xrayudp
+package xraysegment
 
 import (
 	"encoding/binary"
@@ -6,22 +6,11 @@ import (
 	"strconv"
 
 	"github.com/o11y-go/o11y/internal/jsonenc"
+	"github.com/o11y-go/o11y/internal/xraywire"
 	"go.opentelemetry.io/otel/codes"
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 	"go.opentelemetry.io/otel/trace"
 )
-
-// Header precedes every document sent to the daemon; the daemon drops
-// datagrams whose header is not exactly format json, version 1.
-const Header = `{"format": "json", "version": 1}` + "\n"
-
-// MaxDatagramSize is the largest UDP payload over IPv4 (and what the daemon's
-// 64 KiB read buffer accepts), header included.
-const MaxDatagramSize = 65507
-
-// MaxDocumentSize is the largest segment document that fits one datagram
-// after [Header]. Larger documents are trimmed, never split or lost.
-const MaxDocumentSize = MaxDatagramSize - len(Header)
 
 // Trim levels: each drops more of the optional, bulky parts of a document.
 const (
@@ -33,7 +22,8 @@ const (
 )
 
 // AppendSegment appends the X-Ray segment document for span to dst (without
-// the daemon [Header]). The document is at most [MaxDocumentSize] bytes:
+// the daemon's datagram header). The document fits one daemon datagram
+// (65,474 bytes, 65,507 with the header):
 // metadata, then exception stacks, then cause, annotations and links are
 // dropped, and finally long URLs and SQL statements cut, until it fits. A nil span appends nothing.
 func (e *Encoder) AppendSegment(dst []byte, span sdktrace.ReadOnlySpan) []byte {
@@ -108,20 +98,13 @@ func (e *Encoder) appendSized(dst []byte, span sdktrace.ReadOnlySpan, v *view, m
 	ri := e.resourceInfo(span.Resource())
 	for lvl := lvlFull; ; lvl++ {
 		dst = e.appendDoc(dst[:start], span, v, ri, lvl, mode)
-		if len(dst)-start <= MaxDocumentSize || lvl == lvlShort {
+		if len(dst)-start <= xraywire.MaxDocumentSize || lvl == lvlShort {
 			if lvl > lvlFull {
 				e.trimmed.Add(1)
 			}
 			return dst
 		}
 	}
-}
-
-// AppendDatagram appends [Header] and the segment document for span: one
-// daemon datagram, at most [MaxDatagramSize] bytes.
-func (e *Encoder) AppendDatagram(dst []byte, span sdktrace.ReadOnlySpan) []byte {
-	dst = append(dst, Header...)
-	return e.AppendSegment(dst, span)
 }
 
 func (e *Encoder) newExceptionID() uint64 {

@@ -1,4 +1,4 @@
-package xrayudp
+package xraysegment
 
 // Attribute keys the translator understands. Each key maps to one slot; a
 // stable-semconv key wins over its legacy alias when a span carries both.

@@ -1,4 +1,4 @@
-package xrayudp
+package xraysegment
 
 import (
 	"bytes"

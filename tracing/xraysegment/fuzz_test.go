@@ -1,7 +1,8 @@
-package xrayudp
+package xraysegment
 
 import (
 	"encoding/json"
+	"github.com/o11y-go/o11y/internal/xraywire"
 	"math"
 	"strings"
 	"testing"
@@ -67,15 +68,15 @@ func FuzzAppendSegment(f *testing.F) {
 		s.Links = []sdktrace.Link{{SpanContext: spanCtx(testParent), Attributes: []attribute.KeyValue{attribute.String(key, val)}}}
 		s.Resource = res(attribute.String("service.name", name), attribute.String(key, val), attribute.String("cloud.platform", "aws_ecs"), attribute.String("container.name", val))
 		enc := NewEncoder(Config{IndexedAttributes: []string{key}, SegmentName: val, LogGroupNames: []string{val, name}})
-		dg := enc.AppendDatagram(nil, s.Snapshot())
-		if len(dg) > MaxDatagramSize {
+		dg := appendDatagram(enc, nil, s.Snapshot())
+		if len(dg) > xraywire.MaxDatagramSize {
 			t.Fatalf("datagram %d bytes", len(dg))
 		}
 		if err := xrayvalidate.ValidateDatagram(dg); err != nil {
 			t.Fatalf("%v\n%.2000q", err, dg)
 		}
 		seg := &xray.Segment{}
-		if err := json.Unmarshal(dg[len(Header):], seg); err != nil {
+		if err := json.Unmarshal(dg[len(xraywire.Header):], seg); err != nil {
 			t.Fatalf("aws-xray-sdk-go cannot decode: %v", err)
 		}
 	})

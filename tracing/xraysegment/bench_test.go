@@ -1,16 +1,11 @@
-package xrayudp
+package xraysegment
 
 import (
-	"context"
-	"syscall"
 	"testing"
-	"time"
 
 	"go.opentelemetry.io/otel/attribute"
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 	"go.opentelemetry.io/otel/trace"
-
-	"github.com/o11y-go/o11y/internal/udpsink"
 )
 
 // typicalServerSpan is what the HTTP middleware produces for one request:
@@ -51,21 +46,21 @@ func BenchmarkAppendSegment(b *testing.B) {
 	}{{"server", typicalServerSpan()}, {"client", typicalClientSpan()}} {
 		b.Run(bc.name, func(b *testing.B) {
 			enc := NewEncoder(Config{OmitResourceMetadata: true})
-			buf := enc.AppendDatagram(nil, bc.span)
+			buf := appendDatagram(enc, nil, bc.span)
 			b.SetBytes(int64(len(buf)))
 			b.ReportAllocs()
 			for b.Loop() {
-				buf = enc.AppendDatagram(buf[:0], bc.span)
+				buf = appendDatagram(enc, buf[:0], bc.span)
 			}
 		})
 	}
 	b.Run("server+resource-metadata", func(b *testing.B) {
 		enc := NewEncoder(Config{})
 		span := typicalServerSpan()
-		buf := enc.AppendDatagram(nil, span)
+		buf := appendDatagram(enc, nil, span)
 		b.ReportAllocs()
 		for b.Loop() {
-			buf = enc.AppendDatagram(buf[:0], span)
+			buf = appendDatagram(enc, buf[:0], span)
 		}
 	})
 	b.Run("parallel", func(b *testing.B) {
@@ -75,49 +70,8 @@ func BenchmarkAppendSegment(b *testing.B) {
 		b.RunParallel(func(pb *testing.PB) {
 			var buf []byte
 			for pb.Next() {
-				buf = enc.AppendDatagram(buf[:0], span)
+				buf = appendDatagram(enc, buf[:0], span)
 			}
 		})
 	})
-}
-
-func BenchmarkOnEnd(b *testing.B) {
-	// The daemon stand-in (kernel-default buffer, one reader): the pacing
-	// keeps the sender within what it drains, and the timed flush charges
-	// the sending. cpu-ns/op is the process's CPU per span, stand-in
-	// included; drops/op shows the queue overflowing when OnEnd outruns
-	// the daemon.
-	sink, err := udpsink.Listen(udpsink.Options{})
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer sink.Close()
-	p, err := NewSpanProcessor(Options{DaemonAddress: sink.Addr(), QueueSize: 1 << 16})
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer p.Shutdown(context.Background())
-	span := typicalServerSpan()
-	b.ReportAllocs()
-	cpu0 := processCPU()
-	b.RunParallel(func(pb *testing.PB) {
-		for pb.Next() {
-			p.OnEnd(span)
-		}
-	})
-	// Sending is charged too: the queue is large enough to hide it otherwise.
-	if err := p.ForceFlush(context.Background()); err != nil {
-		b.Fatal(err)
-	}
-	b.StopTimer()
-	b.ReportMetric(float64(processCPU()-cpu0)/float64(b.N), "cpu-ns/op")
-	st := p.Stats()
-	b.ReportMetric(float64(st.Dropped)/float64(b.N), "drops/op")
-}
-
-// processCPU is the user+system CPU time this process has used.
-func processCPU() time.Duration {
-	var ru syscall.Rusage
-	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }

@@ -1,4 +1,4 @@
-package xrayudp
+package xraysegment
 
 import (
 	"sync"
@@ -27,7 +27,7 @@ type Config struct {
 }
 
 // Limits applied while encoding. They keep one document far below the 64 KiB
-// segment quota in the common case; [MaxDocumentSize] is enforced by trimming.
+// segment quota in the common case; the one-datagram limit is enforced by trimming.
 const (
 	maxNameBytes       = 200 // X-Ray name limit
 	maxStringBytes     = 250 // X-Ray default string limit

@@ -1,8 +1,6 @@
-package xrayudp
+package xraysegment
 
 import (
-	"context"
-	"encoding/json"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -62,18 +60,4 @@ func TestLocalRootSplit(t *testing.T) {
 	out, ok := enc.AppendLocalRootSegment([]byte("x"), stub(trace.SpanKindServer, trace.SpanContext{}).Snapshot())
 	assert.False(t, ok)
 	assert.Equal(t, "x", string(out))
-}
-
-func TestLocalRootSplitOverUDP(t *testing.T) {
-	d := newFakeDaemon(t)
-	p, err := NewSpanProcessor(Options{DaemonAddress: d.addr()})
-	require.NoError(t, err)
-	p.OnEnd(localRootStub(trace.SpanContext{}).Snapshot())
-	require.NoError(t, p.Shutdown(context.Background()))
-	got := d.wait(t, 2)
-	var seg, sub map[string]any
-	require.NoError(t, json.Unmarshal(got[0][len(Header):], &seg))
-	require.NoError(t, json.Unmarshal(got[1][len(Header):], &sub))
-	assert.Equal(t, seg["id"], sub["parent_id"])
-	assert.Equal(t, uint64(2), p.Stats().Sent)
 }

@@ -1,6 +1,7 @@
-package xrayudp
+package xraysegment
 
 import (
+	"github.com/o11y-go/o11y/internal/xraywire"
 	"strconv"
 	"strings"
 	"testing"
@@ -195,11 +196,11 @@ func TestOversizeIsTrimmedNotLost(t *testing.T) {
 		s.Events = append(s.Events, exceptionEvent(long, st.String()))
 	}
 	enc := testEncoder(Config{})
-	dg := enc.AppendDatagram(nil, s.Snapshot())
-	require.LessOrEqual(t, len(dg), MaxDatagramSize)
+	dg := appendDatagram(enc, nil, s.Snapshot())
+	require.LessOrEqual(t, len(dg), xraywire.MaxDatagramSize)
 	require.NoError(t, xrayvalidate.ValidateDatagram(dg))
 	assert.Equal(t, uint64(1), enc.Trimmed())
-	m, _ := checkDoc(t, dg[len(Header):])
+	m, _ := checkDoc(t, dg[len(xraywire.Header):])
 	assert.Equal(t, "orders", m["name"])
 	assert.Equal(t, "1-5759e988-bd862e3fe1be46a994272793", m["trace_id"])
 
@@ -330,9 +331,9 @@ func TestLongURLCutOnlyToFit(t *testing.T) {
 		attribute.String("db.statement", esc+esc),
 	)
 	enc := testEncoder(Config{})
-	dg := enc.AppendDatagram(nil, s.Snapshot())
-	require.LessOrEqual(t, len(dg), MaxDatagramSize)
-	m, _ := checkDoc(t, dg[len(Header):])
+	dg := appendDatagram(enc, nil, s.Snapshot())
+	require.LessOrEqual(t, len(dg), xraywire.MaxDatagramSize)
+	m, _ := checkDoc(t, dg[len(xraywire.Header):])
 	assert.Len(t, get(m, "http.request.url"), 250)
 	assert.Equal(t, uint64(1), enc.Trimmed())
 }
