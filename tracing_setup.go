@@ -16,6 +16,7 @@ import (
 	"github.com/o11y-go/o11y/tracing"
 	"github.com/o11y-go/o11y/tracing/awsresource"
 	"github.com/o11y-go/o11y/tracing/xraysampling"
+	"github.com/o11y-go/o11y/tracing/xraysegment"
 	"github.com/o11y-go/o11y/tracing/xrayudp"
 )
 
@@ -116,7 +117,7 @@ func (s *SDK) startTracing(ctx context.Context) (errs []error) {
 		p, err := xrayudp.NewSpanProcessor(xrayudp.Options{
 			DaemonAddress: cfg.Traces.DaemonAddress,
 			QueueSize:     cfg.Traces.QueueSize,
-			Segments: xrayudp.Config{
+			Segments: xraysegment.Config{
 				SegmentName:   cfg.Traces.SegmentName,
 				LogGroupNames: cfg.Traces.LogGroupNames,
 				// Request ids are searchable in X-Ray by default.

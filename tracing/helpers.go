@@ -28,9 +28,10 @@ import (
 const scopeName = "github.com/o11y-go/o11y/tracing"
 
 // AnnotationsKey is the span attribute listing which attribute keys are
-// X-Ray annotations (indexed, searchable). The X-Ray exporters (this
-// module's tracing/xrayudp and the collector's awsxray exporter) write the
-// attributes it names as annotations and every other attribute as metadata.
+// X-Ray annotations (indexed, searchable). The X-Ray translators (this
+// module's tracing/xraysegment, which tracing/xrayudp sends, and the
+// collector's awsxray exporter) write the attributes it names as annotations
+// and every other attribute as metadata.
 const AnnotationsKey = "aws.xray.annotations"
 
 // MaxAnnotations is X-Ray's limit of annotations per trace; [Annotate]

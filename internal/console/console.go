@@ -24,7 +24,7 @@ import (
 	collectortrace "go.opentelemetry.io/proto/otlp/collector/trace/v1"
 	"google.golang.org/grpc"
 
-	"github.com/o11y-go/o11y/tracing/xrayudp"
+	"github.com/o11y-go/o11y/tracing/xraysegment"
 )
 
 // Default addresses: the X-Ray daemon, the OTLP ports, the CloudWatch
@@ -68,7 +68,7 @@ type Console struct {
 	opts  Options
 	stats *Stats
 	store *Store
-	enc   *xrayudp.Encoder
+	enc   *xraysegment.Encoder
 	samp  *samplingProxy
 
 	mu        sync.Mutex
@@ -86,7 +86,7 @@ func New(opts Options) (*Console, error) {
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
-	c := &Console{opts: opts, stats: &Stats{}, enc: xrayudp.NewEncoder(xrayudp.Config{IndexedAttributes: opts.IndexedAttributes}), addrs: map[string]string{}}
+	c := &Console{opts: opts, stats: &Stats{}, enc: xraysegment.NewEncoder(xraysegment.Config{IndexedAttributes: opts.IndexedAttributes}), addrs: map[string]string{}}
 	c.store = newStore(opts.MaxTraces, c.stats, opts.Now)
 	rules := defaultSamplingRules()
 	if opts.SamplingRules != nil {

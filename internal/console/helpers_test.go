@@ -12,7 +12,7 @@ import (
 
 	"go.opentelemetry.io/otel/attribute"
 
-	"github.com/o11y-go/o11y/tracing/xrayudp"
+	"github.com/o11y-go/o11y/tracing/xraysegment"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files under testdata/")
@@ -84,6 +84,6 @@ func mustJSON(t testing.TB, v any) []byte {
 
 func attrString(k, v string) attribute.KeyValue { return attribute.String(k, v) }
 
-func newEncoderForTest(indexed []string) *xrayudp.Encoder {
-	return xrayudp.NewEncoder(xrayudp.Config{IndexedAttributes: indexed})
+func newEncoderForTest(indexed []string) *xraysegment.Encoder {
+	return xraysegment.NewEncoder(xraysegment.Config{IndexedAttributes: indexed})
 }

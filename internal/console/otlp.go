@@ -32,7 +32,7 @@ import (
 const maxOTLPBody = 16 << 20
 
 // ingestOTLP converts every span of req into X-Ray segment documents with
-// the SDK's own translator (tracing/xrayudp), so the console shows what the
+// the SDK's own translator (tracing/xraysegment), so the console shows what the
 // X-Ray daemon would forward to AWS, and stores them. It returns how many
 // spans were rejected.
 func (c *Console) ingestOTLP(req *collectortrace.ExportTraceServiceRequest) (rejected int64) {

@@ -40,7 +40,7 @@ import (
 	"github.com/o11y-go/o11y/internal/awsfake"
 	"github.com/o11y-go/o11y/internal/xrayvalidate"
 	"github.com/o11y-go/o11y/middleware/awsmw"
-	"github.com/o11y-go/o11y/tracing/xrayudp"
+	"github.com/o11y-go/o11y/tracing/xraysegment"
 )
 
 var update = flag.Bool("update", false, "rewrite golden files under testdata/")
@@ -205,7 +205,7 @@ func ours(t *testing.T, f *awsfake.Server, c awsCall) (doc []byte, span sdktrace
 	}
 	require.Len(t, client, 1, "one span per call, retries included")
 	span = client[0]
-	doc = xrayudp.NewEncoder(xrayudp.Config{}).AppendSegment(nil, span)
+	doc = xraysegment.NewEncoder(xraysegment.Config{}).AppendSegment(nil, span)
 	require.NoError(t, xrayvalidate.Validate(doc), "%s", doc)
 	return doc, span
 }
@@ -368,7 +368,7 @@ func golden(t *testing.T, name string, m map[string]any) {
 
 // TestAWSCalls makes real aws-sdk-go-v2 calls against a loopback endpoint
 // speaking each service's protocol, traces them with otelaws as Instrument
-// installs it, translates the spans with xrayudp, and checks the documents
+// installs it, translates the spans with xraysegment, and checks the documents
 // against goldens, against what X-Ray needs for an AWS node, and against
 // aws-xray-sdk-go's own instrumentation of the same calls.
 func TestAWSCalls(t *testing.T) {

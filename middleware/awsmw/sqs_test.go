@@ -23,7 +23,7 @@ import (
 	"github.com/o11y-go/o11y/internal/xrayvalidate"
 	"github.com/o11y-go/o11y/middleware/awsmw"
 	"github.com/o11y-go/o11y/tracing"
-	"github.com/o11y-go/o11y/tracing/xrayudp"
+	"github.com/o11y-go/o11y/tracing/xraysegment"
 )
 
 // TestSQSHandOff sends a message under a request (as POST /checkout would),
@@ -90,7 +90,7 @@ func TestSQSHandOff(t *testing.T) {
 	assert.True(t, consumer.Parent().IsRemote())
 
 	// In X-Ray: the worker's segment hangs from the SQS subsegment.
-	enc := xrayudp.NewEncoder(xrayudp.Config{})
+	enc := xraysegment.NewEncoder(xraysegment.Config{})
 	sendDoc := decode(t, enc.AppendSegment(nil, send))
 	workerDoc := decode(t, enc.AppendSegment(nil, consumer))
 	assert.Equal(t, "SQS", sendDoc["name"])

@@ -23,7 +23,7 @@ import (
 	"github.com/o11y-go/o11y/internal/awsfake"
 	"github.com/o11y-go/o11y/internal/xrayvalidate"
 	"github.com/o11y-go/o11y/tracing"
-	"github.com/o11y-go/o11y/tracing/xrayudp"
+	"github.com/o11y-go/o11y/tracing/xraysegment"
 )
 
 type noDelay struct{}
@@ -96,7 +96,7 @@ func TestLegacyOtelawsSpans(t *testing.T) {
 				keys[string(kv.Key)] = true
 			}
 			require.True(t, keys["rpc.system"] && keys["rpc.service"], "old key generation: %v", keys)
-			doc := xrayudp.NewEncoder(xrayudp.Config{}).AppendSegment(nil, span)
+			doc := xraysegment.NewEncoder(xraysegment.Config{}).AppendSegment(nil, span)
 			require.NoError(t, xrayvalidate.Validate(doc), "%s", doc)
 			var m map[string]any
 			require.NoError(t, json.Unmarshal(doc, &m))

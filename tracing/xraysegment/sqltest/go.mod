@@ -1,4 +1,4 @@
-module github.com/o11y-go/o11y/tracing/xrayudp/sqltest
+module github.com/o11y-go/o11y/tracing/xraysegment/sqltest
 
 go 1.26.8
 

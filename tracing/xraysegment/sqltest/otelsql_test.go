@@ -19,7 +19,7 @@ import (
 	_ "modernc.org/sqlite"
 
 	"github.com/o11y-go/o11y/internal/xrayvalidate"
-	"github.com/o11y-go/o11y/tracing/xrayudp"
+	"github.com/o11y-go/o11y/tracing/xraysegment"
 )
 
 var update = flag.Bool("update", false, "rewrite golden files under testdata/")
@@ -60,7 +60,7 @@ func TestOtelsqlSpans(t *testing.T) {
 		if s.SpanKind() != trace.SpanKindClient {
 			continue
 		}
-		doc := xrayudp.NewEncoder(xrayudp.Config{}).AppendSegment(nil, s)
+		doc := xraysegment.NewEncoder(xraysegment.Config{}).AppendSegment(nil, s)
 		require.NoError(t, xrayvalidate.Validate(doc), "%s", doc)
 		var m map[string]any
 		require.NoError(t, json.Unmarshal(doc, &m))

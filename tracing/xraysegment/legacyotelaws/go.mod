@@ -1,4 +1,4 @@
-module github.com/o11y-go/o11y/tracing/xrayudp/legacyotelaws
+module github.com/o11y-go/o11y/tracing/xraysegment/legacyotelaws
 
 go 1.26.8
 
