@@ -7,8 +7,8 @@
 // [Encoder.AppendSegment] appends one document per span to a caller's
 // buffer. Work that depends only on the span's resource (names, origin, the
 // aws blocks) is done once per resource. A CLIENT or PRODUCER span marked
-// aws.span.kind=LOCAL_ROOT needs a second
-// document, its service segment: [Encoder.AppendLocalRootSegment].
+// aws.span.kind=LOCAL_ROOT needs a second document, its service segment:
+// [Encoder.AppendLocalRootSegment].
 //
 //	enc := xraysegment.NewEncoder(xraysegment.Config{IndexedAttributes: []string{"tenant.id"}})
 //	doc := enc.AppendSegment(buf[:0], span)
