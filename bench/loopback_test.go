@@ -128,6 +128,8 @@ func TestLoopbackThroughput(t *testing.T) {
 	const warmup, requests, workers, rounds = 2000, 20000, 8, 5
 	defer func(q int) { queueSize = q }(queueSize)
 	queueSize = 0 // production queue sizes
+	defer func(k string) { daemonKind = k }(daemonKind)
+	daemonKind = "daemon" // a receiver that reads like the real daemon
 	vs := httpVariants()
 	if *loopbackOnly != "" {
 		keep := vs[:0]

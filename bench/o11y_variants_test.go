@@ -40,7 +40,7 @@ func o11ySDK(tb testing.TB, traces o11y.TracesConfig) *o11y.SDK {
 }
 
 func o11yDaemonSDK(tb testing.TB) (*o11y.SDK, *export) {
-	d := startStandin(tb, "daemon")
+	d := startStandin(tb, daemonKind)
 	sdk := o11ySDK(tb, o11y.TracesConfig{Exporter: "xray", DaemonAddress: d.Addr})
 	return sdk, sdkExport(sdk, d)
 }

@@ -127,10 +127,16 @@ func (alwaysSample) ShouldTrace(*sampling.Request) *sampling.Decision {
 // shows in its output.
 var queueSize = 1 << 18
 
+// daemonKind is the X-Ray daemon stand-in the variants send to. The
+// per-request benchmarks use "daemon-fast" (an enlarged buffer, see
+// TestMain: they measure CPU per request, not delivery); the loopback test
+// sets "daemon", which reads like the real daemon (kernel-default buffer).
+var daemonKind = "daemon-fast"
+
 // startXRayDaemon starts a daemon stand-in and points aws-xray-sdk-go at it,
 // recording every request, with its logger quiet.
 func startXRayDaemon(tb testing.TB) *standin {
-	d := startStandin(tb, "daemon")
+	d := startStandin(tb, daemonKind)
 	xray.SetLogger(xraylog.NewDefaultLogger(io.Discard, xraylog.LogLevelError))
 	if err := xray.Configure(xray.Config{DaemonAddr: d.Addr, SamplingStrategy: alwaysSample{}}); err != nil {
 		tb.Fatal(err)
