@@ -36,22 +36,28 @@ func BenchmarkHTTPServer(b *testing.B) {
 	for _, v := range httpVariants() {
 		b.Run(v.name, func(b *testing.B) {
 			h, e := v.build(b, ordersMux())
-			req := httptest.NewRequest(http.MethodGet, "http://orders.example/orders/42", nil)
-			req.Header.Set("User-Agent", "bench/1.0")
-			w := &discardWriter{h: http.Header{}}
-			b.ReportAllocs()
-			b.ResetTimer()
-			cpu := startCPU()
-			for b.Loop() {
-				w.reset()
-				h.ServeHTTP(w, req)
-			}
-			timedFlush(b, e)
-			cpu.report(b)
-			if w.status != http.StatusOK {
-				b.Fatalf("status %d", w.status)
-			}
-			reportLoss(b, e, b.N)
+			benchOrders(b, h, e)
 		})
 	}
+}
+
+// benchOrders serves b.N sampled GET /orders/{id} through h, flushes e inside
+// the timed region, and reports CPU per request, allocations and loss.
+func benchOrders(b *testing.B, h http.Handler, e *export) {
+	req := httptest.NewRequest(http.MethodGet, "http://orders.example/orders/42", nil)
+	req.Header.Set("User-Agent", "bench/1.0")
+	w := &discardWriter{h: http.Header{}}
+	b.ReportAllocs()
+	b.ResetTimer()
+	cpu := startCPU()
+	for b.Loop() {
+		w.reset()
+		h.ServeHTTP(w, req)
+	}
+	timedFlush(b, e)
+	cpu.report(b)
+	if w.status != http.StatusOK {
+		b.Fatalf("status %d", w.status)
+	}
+	reportLoss(b, e, b.N)
 }

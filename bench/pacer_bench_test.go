@@ -2,8 +2,6 @@ package bench
 
 import (
 	"context"
-	"net/http"
-	"net/http/httptest"
 	"testing"
 
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
@@ -36,20 +34,7 @@ func BenchmarkPacerCost(b *testing.B) {
 				sink:    d,
 				dropped: func() uint64 { return p.Stats().Dropped },
 			}
-			h := httpmw.New(sdk)(ordersMux())
-			req := httptest.NewRequest(http.MethodGet, "http://orders.example/orders/42", nil)
-			req.Header.Set("User-Agent", "bench/1.0")
-			w := &discardWriter{h: http.Header{}}
-			b.ReportAllocs()
-			b.ResetTimer()
-			cpu := startCPU()
-			for b.Loop() {
-				w.reset()
-				h.ServeHTTP(w, req)
-			}
-			timedFlush(b, e)
-			cpu.report(b)
-			reportLoss(b, e, b.N)
+			benchOrders(b, httpmw.New(sdk)(ordersMux()), e)
 		})
 	}
 }
