@@ -10,9 +10,13 @@
 //     aggregated, access log to io.Discard), and o11y exporting OTLP.
 //
 // The stand-ins run in child processes (this test binary re-executed), so
-// their work is not counted; the daemon stand-in reads like the real daemon
-// (internal/udpsink: kernel-default receive buffer, one reader goroutine, a
-// hand-off per datagram), so a sender that overruns it shows as lost/op.
+// their work is not counted. In the loopback test the daemon stand-in reads
+// like the real daemon (internal/udpsink: kernel-default receive buffer, one
+// reader goroutine, a hand-off per datagram), so a sender that overruns it
+// shows as lost/op. The per-request benchmarks measure CPU per request at a
+// rate far above what such a reader drains, so their stand-in has an
+// enlarged buffer and keeps up ("daemon-fast", see TestMain);
+// BenchmarkPacerCost compares the paced and unpaced sender against it.
 // Export work is counted: each benchmark flushes its
 // exporter inside the timed region (b.Loop stops the timer when it ends, so
 // the flush restarts it). Span queues are sized to hold a whole run, so no
