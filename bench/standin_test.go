@@ -44,6 +44,8 @@ func TestMain(m *testing.M) {
 		runCollectorStandin()
 	case "loadgen":
 		runLoadgen()
+	case "wrkserver":
+		runWrkServer()
 	default:
 		fmt.Fprintln(os.Stderr, "unknown stand-in", os.Getenv(standinEnv))
 		os.Exit(2)
