@@ -46,6 +46,8 @@ func TestMain(m *testing.M) {
 		runLoadgen()
 	case "wrkserver":
 		runWrkServer()
+	case "rawclient":
+		runRawClient()
 	default:
 		fmt.Fprintln(os.Stderr, "unknown stand-in", os.Getenv(standinEnv))
 		os.Exit(2)

@@ -28,6 +28,7 @@ import (
 
 	"github.com/o11y-go/o11y"
 	"github.com/o11y-go/o11y/middleware/httpmw"
+	"github.com/o11y-go/o11y/tracing/xraysegment"
 	"github.com/o11y-go/o11y/tracing/xrayudp"
 )
 
@@ -49,7 +50,8 @@ var (
 		"; also available: o11y-daemon-unpaced, the daemon sender with pacing off, to show loss)")
 	wrkHeader = flag.String("wrk.header", "Root=1-67891233-abcdef012345678912345678;Parent=53995c3f42cd8ad8;Sampled=1",
 		"X-Amzn-Trace-Id sent with every request")
-	wrkOut = flag.String("wrk.out", "", "also write the markdown report to this file")
+	wrkOut    = flag.String("wrk.out", "", "also write the markdown report to this file")
+	wrkClient = flag.String("wrk.client", "wrk", `the client: "wrk", or "go" (a Go client of wrk's class: raw keep-alive connections, a pre-built request, GOMAXPROCS = -wrk.threads)`)
 )
 
 // Environment of the server process.
@@ -154,8 +156,14 @@ func wrkAllVariants() []wrkVariant {
 		// Not in the default set: the daemon sender with pacing off (the
 		// sender before pacing), to show what a kernel-default receiver
 		// loses when datagrams arrive faster than one reader drains them.
+		// The processor is built with the options o11y.Start gives it
+		// (tracing_setup.go) except SendRate.
 		{"o11y-daemon-unpaced", "daemon", true, func(addr string) (http.Handler, *serverExport, error) {
-			p, err := xrayudp.NewSpanProcessor(xrayudp.Options{DaemonAddress: addr, SendRate: -1})
+			p, err := xrayudp.NewSpanProcessor(xrayudp.Options{
+				DaemonAddress: addr,
+				Segments:      xraysegment.Config{IndexedAttributes: []string{"http.request.id"}},
+				SendRate:      -1,
+			})
 			if err != nil {
 				return nil, nil, err
 			}
@@ -362,6 +370,13 @@ func runWrk(t *testing.T, script, url string, d time.Duration) wrkResult {
 	secs := max(1, int(d.Round(time.Second)/time.Second))
 	cmd := exec.Command("wrk", "-t"+strconv.Itoa(*wrkThreads), "-c"+strconv.Itoa(*wrkConns),
 		"-d"+strconv.Itoa(secs)+"s", "--latency", "-s", script, "-H", "X-Amzn-Trace-Id: "+*wrkHeader, url)
+	if *wrkClient == "go" {
+		cmd = exec.Command(os.Args[0], "-test.run=^$")
+		cmd.Env = append(os.Environ(), standinEnv+"=rawclient",
+			"RAWCLIENT_ADDR="+strings.TrimPrefix(strings.TrimSuffix(url, "/orders/42"), "http://"),
+			"RAWCLIENT_CONNS="+strconv.Itoa(*wrkConns), "RAWCLIENT_DURATION="+strconv.Itoa(secs)+"s",
+			"RAWCLIENT_HEADER="+*wrkHeader, "GOMAXPROCS="+strconv.Itoa(*wrkThreads))
+	}
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	if err := cmd.Run(); err != nil {
@@ -598,8 +613,21 @@ func wrkReport(vs []wrkVariant, results [][]wrkRound, rounds int, dur, warmup, t
 	}
 	fmt.Fprintf(&b, "\n### wrk loopback, %s\n\n", time.Now().UTC().Format("2006-01-02 15:04 UTC"))
 	fmt.Fprintf(&b, "- Machine: %s, nproc %d, Linux %s, %s, %s.\n", model, runtime.NumCPU(), strings.TrimSpace(string(kernel)), runtime.Version(), strings.TrimSpace(wrkVersion))
-	fmt.Fprintf(&b, "- Client: `wrk -t%d -c%d -d%ds --latency -H 'X-Amzn-Trace-Id: %s'`, keep-alive, GET /orders/42.\n",
-		*wrkThreads, *wrkConns, int(dur.Round(time.Second)/time.Second), *wrkHeader)
+	if *wrkClient == "go" {
+		fmt.Fprintf(&b, "- Client: the Go client of wrk's class (-wrk.client=go): %d keep-alive connections, GOMAXPROCS=%d, pre-built GET /orders/42 with 'X-Amzn-Trace-Id: %s'.\n",
+			*wrkConns, *wrkThreads, *wrkHeader)
+	} else {
+		fmt.Fprintf(&b, "- Client: `wrk -t%d -c%d -d%ds --latency -H 'X-Amzn-Trace-Id: %s'`, keep-alive, GET /orders/42.\n",
+			*wrkThreads, *wrkConns, int(dur.Round(time.Second)/time.Second), *wrkHeader)
+	}
+	var set []string
+	flag.Visit(func(f *flag.Flag) {
+		if strings.HasPrefix(f.Name, "wrk.") && f.Name != "wrk.out" {
+			set = append(set, "-"+f.Name+"="+f.Value.String())
+		}
+	})
+	fmt.Fprintf(&b, "- Command: `%s` (servers at GOMAXPROCS %d; production queue sizes; o11y logs and EMF to stdout).\n",
+		strings.TrimSpace("bench/wrk.sh "+strings.Join(set, " ")), runtime.NumCPU())
 	fmt.Fprintf(&b, "- %d interleaved rounds (order rotated each round), %v per variant per round after a %v warm-up; median (min–max) of the rounds; run took %v.\n",
 		rounds, dur, warmup, took.Round(time.Second))
 	fmt.Fprintf(&b, "- Load average before: %s; after: %s.\n", loadFields(load0), loadFields(load1))
@@ -613,8 +641,8 @@ func wrkReport(vs []wrkVariant, results [][]wrkRound, rounds int, dur, warmup, t
 		median(others), slices.Max(others))
 
 	bare := slices.IndexFunc(vs, func(v wrkVariant) bool { return v.name == "bare" })
-	b.WriteString("| server | req/s | % of bare | server CPU µs/req | receiver CPU µs/req | client CPU µs/req | p50 ms | p99 ms | spans received / requests | SDK drops | stdout lines/req |\n")
-	b.WriteString("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n")
+	b.WriteString("| server | req/s | % of bare | server CPU µs/req | receiver CPU µs/req | stdout drain CPU µs/req | client CPU µs/req | p50 ms | p99 ms | spans received / requests | SDK drops | stdout lines/req |\n")
+	b.WriteString("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n")
 	var overBudget []string
 	for i, v := range vs {
 		rs := results[i]
@@ -663,17 +691,20 @@ func wrkReport(vs []wrkVariant, results [][]wrkRound, rounds int, dur, warmup, t
 			lines += r.logLines
 			served += r.served
 		}
-		fmt.Fprintf(&b, "| %s | %s | %s | %s | %s | %s | %s | %s | %s | %d | %.2f |\n",
+		fmt.Fprintf(&b, "| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %d | %.2f |\n",
 			v.name,
 			medRange(col(func(r wrkRound) float64 { return r.rps }), "%.0f", ""),
 			pct,
 			medRange(col(func(r wrkRound) float64 { return r.serverUS }), "%.1f", ""),
-			recv, client,
+			recv,
+			medRange(col(func(r wrkRound) float64 { return r.harnessUS }), "%.1f", ""),
+			client,
 			medRange(col(func(r wrkRound) float64 { return float64(r.p50) / 1e6 }), "%.2f", ""),
 			medRange(col(func(r wrkRound) float64 { return float64(r.p99) / 1e6 }), "%.2f", ""),
 			spans, drops, float64(lines)/float64(max(served, 1)))
 	}
-	b.WriteString("\nServer and receiver CPU are per request served, from /proc/<pid>/stat over the wrk run and the export flush after it; client CPU is wrk's own (rusage) per request completed. ")
+	b.WriteString("\nServer and receiver CPU are per request served, from /proc/<pid>/stat over the wrk run and the export flush after it; client CPU is the client's own (rusage) per request completed. ")
+	b.WriteString("stdout drain CPU is the harness process reading the server's stdout pipe (the log driver's share; it also answers the control pipes, a few µs per round). ")
 	b.WriteString("Spans received: datagrams handled by the daemon-like stand-in or spans counted by the collector stand-in, against requests the server completed; SDK drops: spans the SDK's queue dropped. ")
 	b.WriteString("stdout lines: access lines and EMF documents the server wrote to its drained stdout pipe.\n")
 	if len(overBudget) > 0 {
@@ -696,4 +727,115 @@ func medRange(xs []float64, format, unit string) string {
 		return fmt.Sprintf(format, xs[0]) + unit
 	}
 	return fmt.Sprintf(format+"%s (%s–%s)", median(xs), unit, fmt.Sprintf(format, slices.Min(xs)), fmt.Sprintf(format, slices.Max(xs)))
+}
+
+// runRawClient is the Go client of wrk's class (-wrk.client=go): one
+// goroutine per keep-alive connection writes a pre-built request and reads
+// the response with a fixed buffer, no net/http. It prints the same
+// WRKRESULT line as wrk's done() hook. GOMAXPROCS is set to the thread
+// count by the harness.
+func runRawClient() {
+	addr := os.Getenv("RAWCLIENT_ADDR")
+	conns, _ := strconv.Atoi(os.Getenv("RAWCLIENT_CONNS"))
+	d, _ := time.ParseDuration(os.Getenv("RAWCLIENT_DURATION"))
+	req := []byte("GET /orders/42 HTTP/1.1\r\nHost: " + addr + "\r\nX-Amzn-Trace-Id: " + os.Getenv("RAWCLIENT_HEADER") + "\r\n\r\n")
+	var done, errs atomic.Int64
+	// Latency histogram: 1 µs buckets up to 100 ms, the rest in the last.
+	const buckets = 100_000
+	hists := make([][]int64, conns)
+	start := time.Now()
+	deadline := start.Add(d)
+	finished := make(chan struct{}, conns)
+	for c := range conns {
+		hists[c] = make([]int64, buckets+1)
+		go func(hist []int64) {
+			defer func() { finished <- struct{}{} }()
+			conn, err := net.Dial("tcp", addr)
+			if err != nil {
+				errs.Add(1)
+				return
+			}
+			defer conn.Close()
+			buf := make([]byte, 16<<10)
+			for {
+				t0 := time.Now()
+				if !t0.Before(deadline) {
+					return
+				}
+				if _, err := conn.Write(req); err != nil {
+					errs.Add(1)
+					return
+				}
+				if !readResponse(conn, buf) {
+					errs.Add(1)
+					return
+				}
+				us := time.Since(t0).Microseconds()
+				hist[min(us, buckets)]++
+				done.Add(1)
+			}
+		}(hists[c])
+	}
+	for range conns {
+		<-finished
+	}
+	elapsed := time.Since(start)
+	all := make([]int64, buckets+1)
+	for _, h := range hists {
+		for i, n := range h {
+			all[i] += n
+		}
+	}
+	pct := func(p float64) int {
+		want := int64(p / 100 * float64(done.Load()))
+		var seen int64
+		for i, n := range all {
+			if seen += n; seen >= want && seen > 0 {
+				return i
+			}
+		}
+		return buckets
+	}
+	fmt.Printf("WRKRESULT %d %d %d %d %d\n", done.Load(), elapsed.Microseconds(), errs.Load(), pct(50), pct(99))
+}
+
+// readResponse reads one HTTP/1.1 response with a Content-Length body
+// (all the servers here send one) and reports whether it was a 200.
+func readResponse(conn net.Conn, buf []byte) bool {
+	n := 0
+	for {
+		m, err := conn.Read(buf[n:])
+		if err != nil {
+			return false
+		}
+		n += m
+		head, _, ok := bytes.Cut(buf[:n], []byte("\r\n\r\n"))
+		if !ok {
+			if n == len(buf) {
+				return false
+			}
+			continue
+		}
+		// net/http writes the canonical header name.
+		i := bytes.Index(head, []byte("\r\nContent-Length: "))
+		if i < 0 {
+			return false
+		}
+		rest := head[i+len("\r\nContent-Length: "):]
+		if j := bytes.IndexByte(rest, '\r'); j >= 0 {
+			rest = rest[:j]
+		}
+		cl, err := strconv.Atoi(string(rest))
+		if err != nil {
+			return false
+		}
+		for n < len(head)+4+cl {
+			m, err := conn.Read(buf[n:])
+			if err != nil {
+				return false
+			}
+			n += m
+		}
+		return bytes.HasPrefix(buf, []byte("HTTP/1.1 200 "))
+	}
 }
