@@ -458,6 +458,11 @@ type wrkRound struct {
 	// Per request: client per request completed, the others per request served.
 	rps, clientUS, serverUS, recvUS, harnessUS float64
 	others                                     float64 // othersCPU as a share of the machine
+	// allUS is every party's CPU per request: server, receiver, stdout
+	// drain and client. nproc/allUS is the rate the machine would sustain
+	// if the benchmark had it alone and those costs stayed as measured: a
+	// throughput figure that outside load disturbs far less than req/s.
+	allUS float64
 }
 
 // measureWrk runs wrk against p for d and charges everything up to the end
@@ -503,6 +508,7 @@ func measureWrk(t *testing.T, p *wrkParty, script string, d time.Duration) wrkRo
 	r.clientUS = us(r.cpu, r.requests)
 	r.serverUS, r.recvUS, r.harnessUS = us(r.serverCPU, r.served), us(r.recvCPU, r.served), us(r.harnessCPU, r.served)
 	r.others = float64(r.othersCPU) / float64(r.wall) / float64(runtime.NumCPU())
+	r.allUS = r.serverUS + r.recvUS + r.harnessUS + r.clientUS
 	return r
 }
 
@@ -650,8 +656,8 @@ func wrkReport(vs []wrkVariant, results [][]wrkRound, rounds int, dur, warmup, t
 		median(others), slices.Max(others))
 
 	bare := slices.IndexFunc(vs, func(v wrkVariant) bool { return v.name == "bare" })
-	b.WriteString("| server | req/s | % of bare | server CPU µs/req | receiver CPU µs/req | stdout drain CPU µs/req | client CPU µs/req | p50 ms | p99 ms | spans received / requests | SDK drops | stdout lines/req |\n")
-	b.WriteString("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n")
+	b.WriteString("| server | req/s | % of bare | server CPU µs/req | receiver CPU µs/req | stdout drain CPU µs/req | client CPU µs/req | p50 ms | p99 ms | all parties CPU µs/req | capacity % of bare | spans received / requests | SDK drops | stdout lines/req |\n")
+	b.WriteString("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n")
 	var overBudget []string
 	for i, v := range vs {
 		rs := results[i]
@@ -662,8 +668,13 @@ func wrkReport(vs []wrkVariant, results [][]wrkRound, rounds int, dur, warmup, t
 			}
 			return xs
 		}
-		pct := "—"
+		pct, capPct := "—", "—"
 		if bare >= 0 && v.name != "bare" {
+			var caps []float64
+			for k, r := range rs {
+				caps = append(caps, 100*results[bare][k].allUS/r.allUS)
+			}
+			capPct = medRange(caps, "%.0f", " %")
 			// The ratio within each round, then its median: a burst of
 			// outside load hits a round's variants alike.
 			var ratios []float64
@@ -672,7 +683,7 @@ func wrkReport(vs []wrkVariant, results [][]wrkRound, rounds int, dur, warmup, t
 			}
 			pct = medRange(ratios, "%.0f", " %")
 		} else if v.name == "bare" {
-			pct = "100 %"
+			pct, capPct = "100 %", "100 %"
 		}
 		recv := "—"
 		spans := "—"
@@ -704,7 +715,7 @@ func wrkReport(vs []wrkVariant, results [][]wrkRound, rounds int, dur, warmup, t
 		if *wrkStdout == "null" {
 			linesPerReq = "— (/dev/null)"
 		}
-		fmt.Fprintf(&b, "| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %d | %s |\n",
+		fmt.Fprintf(&b, "| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %d | %s |\n",
 			v.name,
 			medRange(col(func(r wrkRound) float64 { return r.rps }), "%.0f", ""),
 			pct,
@@ -714,9 +725,11 @@ func wrkReport(vs []wrkVariant, results [][]wrkRound, rounds int, dur, warmup, t
 			client,
 			medRange(col(func(r wrkRound) float64 { return float64(r.p50) / 1e6 }), "%.2f", ""),
 			medRange(col(func(r wrkRound) float64 { return float64(r.p99) / 1e6 }), "%.2f", ""),
+			medRange(col(func(r wrkRound) float64 { return r.allUS }), "%.0f", ""), capPct,
 			spans, drops, linesPerReq)
 	}
 	b.WriteString("\nServer and receiver CPU are per request served, from /proc/<pid>/stat over the wrk run and the export flush after it; client CPU is the client's own (rusage) per request completed. ")
+	b.WriteString("All parties: server + receiver + stdout drain + client CPU per request; capacity % of bare: bare's all-parties CPU per request over the variant's, within each round, then the median (the throughput ratio if the benchmark had the machine alone and each party's CPU per request stayed as measured; outside load disturbs it far less than req/s). ")
 	b.WriteString("stdout drain CPU is the harness process reading the server's stdout pipe (the log driver's share; it also answers the control pipes, a few µs per round). ")
 	b.WriteString("Spans received: datagrams handled by the daemon-like stand-in or spans counted by the collector stand-in, against requests the server completed; SDK drops: spans the SDK's queue dropped. ")
 	b.WriteString("stdout lines: access lines and EMF documents the server wrote to its drained stdout pipe.\n")
