@@ -32,13 +32,7 @@ import (
 	"github.com/o11y-go/o11y/tracing/xrayudp"
 )
 
-// TestWrkLoopback is the loopback throughput comparison with every party in
-// its own process: the server under test (this test binary re-executed, one
-// per variant), the receiver stand-in (daemon-like UDP or OTLP collector,
-// see standin_test.go) and wrk as the client. Run in full with -wrk (see
-// docs/BENCHMARKS.md or bench/wrk.sh); without it a short smoke run checks
-// that every variant serves, its spans are counted and wrk's CPU is
-// measured. Timings are printed, never asserted.
+// Flags of TestWrkLoopback (bench/wrk.sh passes -wrk and the rest).
 var (
 	wrkFull     = flag.Bool("wrk", false, "run the full wrk loopback comparison (about 5 minutes with the defaults)")
 	wrkRounds   = flag.Int("wrk.rounds", 10, "interleaved rounds (variant order rotates each round)")
@@ -521,6 +515,13 @@ func ensureWrk() string {
 	return path
 }
 
+// TestWrkLoopback is the loopback throughput comparison with every party in
+// its own process: the server under test (this test binary re-executed, one
+// per variant), the receiver stand-in (daemon-like UDP or OTLP collector,
+// see standin_test.go) and wrk as the client. Run in full with -wrk (see
+// docs/BENCHMARKS.md or bench/wrk.sh); without it a short smoke run checks
+// that every variant serves, its spans are counted and wrk's CPU is
+// measured. Timings are printed, never asserted.
 func TestWrkLoopback(t *testing.T) {
 	rounds, dur, warmup := *wrkRounds, *wrkDuration, *wrkWarmup
 	names := wrkDefaultVariants
@@ -535,7 +536,7 @@ func TestWrkLoopback(t *testing.T) {
 		// only printed.
 		rounds, dur, warmup = 1, time.Second, 0
 	}
-	if ensureWrk() == "" {
+	if *wrkClient == "wrk" && ensureWrk() == "" {
 		if os.Getenv("O11Y_BENCH_REQUIRE_WRK") != "" { // .ci/run installs wrk and sets it
 			t.Fatal("wrk is not installed")
 		}
