@@ -520,8 +520,8 @@ func measureWrk(t *testing.T, p *wrkParty, script string, d time.Duration) wrkRo
 	return r
 }
 
-// ensureWrk returns wrk's path, or "" when it is not installed.
-func ensureWrk() string {
+// wrkInstalled returns wrk's path, or "" when it is not installed.
+func wrkInstalled() string {
 	path, err := exec.LookPath("wrk")
 	if err != nil {
 		return ""
@@ -550,7 +550,7 @@ func TestWrkLoopback(t *testing.T) {
 		// only printed.
 		rounds, dur, warmup = 1, time.Second, 0
 	}
-	if *wrkClient == "wrk" && ensureWrk() == "" {
+	if *wrkClient == "wrk" && wrkInstalled() == "" {
 		if os.Getenv("O11Y_BENCH_REQUIRE_WRK") != "" { // .ci/run installs wrk and sets it
 			t.Fatal("wrk is not installed")
 		}
