@@ -41,12 +41,26 @@
 //
 //	cd bench && go test -run '^$' -bench . -benchmem -count 5
 //
-// and the loopback throughput comparison (production queue sizes, variants
-// interleaved over 5 rounds, median reported with the server's and the load
-// generator's CPU time per request) with:
+// and the loopback throughput comparison with:
 //
-//	cd bench && go test -run TestLoopbackThroughput -v -loopback
+//	bench/wrk.sh
 //
-// Add -loopback.only=o11y-otlp (comma-separated names) to run one variant
-// against bare, for example under -cpuprofile.
+// TestWrkLoopback (wrk_test.go) runs every party in its own process: one
+// server process per variant (this test binary re-executed, production
+// queue sizes, o11y with traces, EMF and access lines on a stdout pipe the
+// harness drains as a log driver would), its receiver stand-in (the
+// daemon-like UDP reader or the OTLP collector) and wrk with keep-alive
+// connections and a sampled X-Amzn-Trace-Id. Variants are interleaved over
+// rounds (the order rotates), and each reports req/s, server, receiver and
+// client CPU per request from /proc and rusage, p50/p99 latency and spans
+// received against requests served. Without -wrk it is a few-second smoke
+// run that checks counts only. bench/wrk.sh installs wrk when missing;
+// its flags are -wrk.rounds, -wrk.duration, -wrk.conns, -wrk.variants
+// (o11y-daemon-unpaced shows what an unpaced sender loses) and -wrk.client=go
+// (a Go client of wrk's class instead of wrk).
+//
+// The older TestLoopbackThroughput (-loopback) serves in the test process
+// and drives it with a Go net/http client whose own CPU per request is
+// several times wrk's, which flatters every instrumented variant against
+// bare; it is kept for comparison with earlier figures.
 package bench

@@ -44,6 +44,10 @@ func TestMain(m *testing.M) {
 		runCollectorStandin()
 	case "loadgen":
 		runLoadgen()
+	case "wrkserver":
+		runWrkServer()
+	case "rawclient":
+		runRawClient()
 	default:
 		fmt.Fprintln(os.Stderr, "unknown stand-in", os.Getenv(standinEnv))
 		os.Exit(2)

@@ -145,26 +145,42 @@ func startXRayDaemon(tb testing.TB) *standin {
 }
 
 func otelTracerProvider(tb testing.TB, collectorAddr string) *sdktrace.TracerProvider {
-	exp, err := otlptracegrpc.New(context.Background(),
-		otlptracegrpc.WithEndpoint(collectorAddr), otlptracegrpc.WithInsecure())
+	tp, err := newOTelTracerProvider(collectorAddr)
 	if err != nil {
 		tb.Fatal(err)
 	}
-	var bopts []sdktrace.BatchSpanProcessorOption
-	if queueSize > 0 {
-		bopts = append(bopts, sdktrace.WithMaxQueueSize(queueSize))
-	}
-	tp := sdktrace.NewTracerProvider(
-		sdktrace.WithSampler(sdktrace.AlwaysSample()),
-		sdktrace.WithIDGenerator(xrayprop.NewIDGenerator()),
-		sdktrace.WithBatcher(exp, bopts...),
-	)
 	tb.Cleanup(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer cancel()
 		_ = tp.Shutdown(ctx)
 	})
 	return tp
+}
+
+// newOTelTracerProvider is the OpenTelemetry SDK as an otelhttp user sets it
+// up: X-Ray ids, every request sampled, a batch span processor exporting
+// OTLP/gRPC to collectorAddr with queueSize spans (0: its default, 2048).
+func newOTelTracerProvider(collectorAddr string) (*sdktrace.TracerProvider, error) {
+	exp, err := otlptracegrpc.New(context.Background(),
+		otlptracegrpc.WithEndpoint(collectorAddr), otlptracegrpc.WithInsecure())
+	if err != nil {
+		return nil, err
+	}
+	var bopts []sdktrace.BatchSpanProcessorOption
+	if queueSize > 0 {
+		bopts = append(bopts, sdktrace.WithMaxQueueSize(queueSize))
+	}
+	return sdktrace.NewTracerProvider(
+		sdktrace.WithSampler(sdktrace.AlwaysSample()),
+		sdktrace.WithIDGenerator(xrayprop.NewIDGenerator()),
+		sdktrace.WithBatcher(exp, bopts...),
+	), nil
+}
+
+// otelPropagator reads X-Amzn-Trace-Id (the contrib X-Ray propagator) and
+// traceparent, as an otelhttp service on AWS is set up.
+func otelPropagator() propagation.TextMapPropagator {
+	return propagation.NewCompositeTextMapPropagator(xrayprop.Propagator{}, propagation.TraceContext{})
 }
 
 var (
@@ -174,8 +190,7 @@ var (
 	otelhttpOTLP = variant{"otelhttp-otlp", func(tb testing.TB, next http.Handler) (http.Handler, *export) {
 		col := startStandin(tb, "collector")
 		tp := otelTracerProvider(tb, col.Addr)
-		prop := propagation.NewCompositeTextMapPropagator(xrayprop.Propagator{}, propagation.TraceContext{})
-		h := otelhttp.NewHandler(next, "orders", otelhttp.WithTracerProvider(tp), otelhttp.WithPropagators(prop))
+		h := otelhttp.NewHandler(next, "orders", otelhttp.WithTracerProvider(tp), otelhttp.WithPropagators(otelPropagator()))
 		return h, &export{flush: func() { _ = tp.ForceFlush(context.Background()) }, sink: col}
 	}}
 	xraySDK = variant{"xray-sdk", func(tb testing.TB, next http.Handler) (http.Handler, *export) {
