@@ -13,6 +13,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"runtime/pprof"
 	"slices"
 	"strconv"
 	"strings"
@@ -46,6 +47,7 @@ var (
 		"X-Amzn-Trace-Id sent with every request")
 	wrkOut    = flag.String("wrk.out", "", "also write the markdown report to this file")
 	wrkStdout = flag.String("wrk.stdout", "pipe", `the servers' stdout: "pipe" (drained by this process, as a log driver would) or "null" (/dev/null: no reader, to see what the drain costs)`)
+	wrkProfile = flag.String("wrk.cpuprofile", "", "directory: each server process writes a CPU profile of its whole run to DIR/<variant>.pprof (go tool pprof -top)")
 	wrkClient = flag.String("wrk.client", "wrk", `the client: "wrk", or "go" (a Go client of wrk's class: raw keep-alive connections, a pre-built request, GOMAXPROCS = -wrk.threads)`)
 )
 
@@ -53,6 +55,7 @@ var (
 const (
 	wrkVariantEnv  = "O11Y_BENCH_WRK_VARIANT"
 	wrkReceiverEnv = "O11Y_BENCH_WRK_RECEIVER"
+	wrkProfileEnv  = "O11Y_BENCH_WRK_CPUPROFILE"
 )
 
 // wrkVariant is a server under test, built in the server process.
@@ -198,6 +201,16 @@ func runWrkServer() {
 	if err != nil {
 		fail(err)
 	}
+	if dir := os.Getenv(wrkProfileEnv); dir != "" {
+		f, err := os.Create(filepath.Join(dir, name+".pprof"))
+		if err != nil {
+			fail(err)
+		}
+		if err := pprof.StartCPUProfile(f); err != nil {
+			fail(err)
+		}
+		defer func() { pprof.StopCPUProfile(); _ = f.Close() }()
+	}
 	// served counts requests whose handler has returned: by then every
 	// variant has ended (o11y, otelhttp) or sent (X-Ray SDK) the span.
 	var served, inflight atomic.Int64
@@ -231,7 +244,6 @@ func runWrkServer() {
 	}
 	_ = srv.Close()
 	e.shutdown()
-	os.Exit(0)
 }
 
 // wrkParty is one variant's server process and its receiver stand-in.
@@ -259,7 +271,7 @@ func startWrkParty(t *testing.T, v wrkVariant) *wrkParty {
 		t.Fatal(err)
 	}
 	cmd := exec.Command(os.Args[0], "-test.run=^$")
-	cmd.Env = append(os.Environ(), standinEnv+"=wrkserver", wrkVariantEnv+"="+v.name, wrkReceiverEnv+"="+recvAddr)
+	cmd.Env = append(os.Environ(), standinEnv+"=wrkserver", wrkVariantEnv+"="+v.name, wrkReceiverEnv+"="+recvAddr, wrkProfileEnv+"="+*wrkProfile)
 	cmd.ExtraFiles = []*os.File{cw}
 	cmd.Stderr = os.Stderr
 	var stdout io.ReadCloser
