@@ -45,10 +45,10 @@ var (
 		"; also available: o11y-daemon-unpaced, the daemon sender with pacing off, to show loss)")
 	wrkHeader = flag.String("wrk.header", "Root=1-67891233-abcdef012345678912345678;Parent=53995c3f42cd8ad8;Sampled=1",
 		"X-Amzn-Trace-Id sent with every request")
-	wrkOut    = flag.String("wrk.out", "", "also write the markdown report to this file")
-	wrkStdout = flag.String("wrk.stdout", "pipe", `the servers' stdout: "pipe" (drained by this process, as a log driver would) or "null" (/dev/null: no reader, to see what the drain costs)`)
+	wrkOut     = flag.String("wrk.out", "", "also write the markdown report to this file")
+	wrkStdout  = flag.String("wrk.stdout", "pipe", `the servers' stdout: "pipe" (drained by this process, as a log driver would) or "null" (/dev/null: no reader, to see what the drain costs)`)
 	wrkProfile = flag.String("wrk.cpuprofile", "", "directory: each server process writes a CPU profile of its whole run to DIR/<variant>.pprof (go tool pprof -top)")
-	wrkClient = flag.String("wrk.client", "wrk", `the client: "wrk", or "go" (a Go client of wrk's class: raw keep-alive connections, a pre-built request, GOMAXPROCS = -wrk.threads)`)
+	wrkClient  = flag.String("wrk.client", "wrk", `the client: "wrk", or "go" (a Go client of wrk's class: raw keep-alive connections, a pre-built request, GOMAXPROCS = -wrk.threads)`)
 )
 
 // Environment of the server process.
