@@ -23,6 +23,13 @@ import (
 // table), except that OTLP settings left empty fall back to the
 // OTEL_EXPORTER_OTLP_* and OTEL_BSP_* variables when OTLP is the exporter,
 // also for a Config built in code.
+//
+// Every boolean field reads one way: its zero value is the default, and its
+// name says what true does. Disable… turns off something that is on by
+// default (Disable, DisableGlobals, DisableResourceDetection,
+// Metrics.Disable, Metrics.DisableOTelMetrics); any other name turns on
+// something that is off by default (DetectEC2, Traces.CentralizedSampling,
+// Logs.SetDefault).
 type Config struct {
 	// ServiceName names the service: the X-Ray segment name, the EMF Service
 	// dimension and the log "service" field. Default: OTEL_SERVICE_NAME, else
@@ -34,18 +41,18 @@ type Config struct {
 	Environment string
 	// ResourceAttributes are extra resource attributes (OTEL_RESOURCE_ATTRIBUTES).
 	ResourceAttributes map[string]string
-	// Disabled (OTEL_SDK_DISABLED=true) turns off what OpenTelemetry would
+	// Disable (OTEL_SDK_DISABLED=true) turns off what OpenTelemetry would
 	// produce: no spans are recorded or exported, no metrics are written;
 	// incoming trace context is still forwarded. Log lines are still
 	// written: they are the application's output, not an exported signal.
-	Disabled bool
+	Disable bool
 	// Output receives log lines and EMF documents, one Write per line.
 	// Default os.Stdout.
 	Output io.Writer
-	// DetectResource enables platform detection (ECS task metadata, EC2,
-	// App Runner, Lambda). It never blocks Start for longer than
-	// DetectTimeout and never fails it. Default true unless set by
-	// ConfigFromEnv (O11Y_RESOURCE_DETECTION=false turns it off).
+	// DisableResourceDetection turns platform detection (ECS task metadata,
+	// EC2, App Runner, Lambda) off (O11Y_RESOURCE_DETECTION=false). When
+	// on, detection never blocks Start for longer than DetectTimeout and
+	// never fails it.
 	DisableResourceDetection bool
 	// DetectTimeout bounds resource detection. Default 500ms.
 	DetectTimeout time.Duration
@@ -56,12 +63,12 @@ type Config struct {
 	// DetectEC2 enables the EC2 instance-metadata probe (EC2 and EKS). Off
 	// by default: off AWS the probe costs the whole DetectTimeout.
 	DetectEC2 bool
-	// SkipGlobal keeps Start from installing the SDK as [Default], as the
+	// DisableGlobals keeps Start from installing the SDK as [Default], as the
 	// OpenTelemetry global tracer provider and propagator, and as slog's
 	// default. Tests that run several SDKs side by side set it. OpenTelemetry's
 	// global error handler and internal logger are then left alone too, so
 	// its own messages (about OTEL_TRACES_SAMPLER, for one) print as it decides.
-	SkipGlobal bool
+	DisableGlobals bool
 	// ErrorHandler receives the SDK's own failures (export errors, dropped
 	// data, bad input), already rate-limited, and each unusable
 	// configuration value once, as a *[ConfigError]. Default: one JSON line
@@ -152,8 +159,8 @@ type TracesConfig struct {
 
 // MetricsConfig configures EMF metrics.
 type MetricsConfig struct {
-	// Disabled turns off request metrics and EMF output.
-	Disabled bool
+	// Disable turns off request metrics and EMF output.
+	Disable bool
 	// Namespace is the CloudWatch namespace. Default AWS_EMF_NAMESPACE, else
 	// the service name.
 	Namespace string
@@ -255,7 +262,7 @@ func configFromLookup(lookup func(string) (string, bool)) (Config, []*ConfigErro
 	list := func(k string) []string { return splitList(get(k)) }
 
 	if b, ok := boolVar("OTEL_SDK_DISABLED", false); ok {
-		c.Disabled = b
+		c.Disable = b
 	}
 	var skipped []string
 	c.ResourceAttributes, skipped = parseResourceAttributes(get("OTEL_RESOURCE_ATTRIBUTES"))
@@ -324,7 +331,7 @@ func configFromLookup(lookup func(string) (string, bool)) (Config, []*ConfigErro
 	// Metrics.
 	m := &c.Metrics
 	if b, ok := boolVar("O11Y_METRICS_DISABLED", false); ok {
-		m.Disabled = b
+		m.Disable = b
 	}
 	m.Namespace = get("AWS_EMF_NAMESPACE")
 	if n := get("AWS_EMF_SERVICE_NAME"); n != "" && c.ServiceName == "" {

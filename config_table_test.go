@@ -71,7 +71,7 @@ func running(t *testing.T, s *SDK) {
 // TestEnvTable fails for a row without one.
 var envCases = map[string][]envCase{
 	"OTEL_SDK_DISABLED": {{value: "maybe", fallback: "false", check: func(t *testing.T, s *SDK) {
-		assert.False(t, s.Config().Disabled)
+		assert.False(t, s.Config().Disable)
 		running(t, s)
 	}}},
 	"OTEL_SERVICE_NAME": {{value: "orders-api.v2", free: true}},
@@ -376,7 +376,7 @@ func (b *syncBuffer) Write(p []byte) (int, error) {
 func (b *syncBuffer) String() string { b.mu.Lock(); defer b.mu.Unlock(); return b.b.String() }
 func (b *syncBuffer) Reset()         { b.mu.Lock(); defer b.mu.Unlock(); b.b.Reset() }
 
-// restoreGlobals undoes what Start without SkipGlobal installs.
+// restoreGlobals undoes what Start without DisableGlobals installs.
 func restoreGlobals(t *testing.T) {
 	tp, prop, mp, lg := otel.GetTracerProvider(), otel.GetTextMapPropagator(), otel.GetMeterProvider(), slog.Default()
 	t.Cleanup(func() {

@@ -53,14 +53,14 @@ func TestConfigFromEnv(t *testing.T) {
 			name: "disabled",
 			env:  map[string]string{"OTEL_SDK_DISABLED": "true"},
 			check: func(t *testing.T, c Config) {
-				assert.True(t, c.Disabled)
+				assert.True(t, c.Disable)
 			},
 		},
 		{
 			name:  "unparseable boolean is reported and ignored",
 			env:   map[string]string{"OTEL_SDK_DISABLED": "yes please"},
 			warns: 1,
-			check: func(t *testing.T, c Config) { assert.False(t, c.Disabled) },
+			check: func(t *testing.T, c Config) { assert.False(t, c.Disable) },
 		},
 		{
 			name: "traces: signal-specific OTLP endpoint and protocol win",

@@ -47,7 +47,7 @@
 //	{"time":"…","level":"WARN","logger":"o11y","msg":"o11y: config: AWS_XRAY_DAEMON_ADDRESS=\"garbage\": not \"host:port\" or …; using 127.0.0.1:2000","variable":"AWS_XRAY_DAEMON_ADDRESS","value":"garbage","fallback":"127.0.0.1:2000"}
 //
 // Runtime problems (export failures, dropped data) use the same line with
-// "msg":"o11y: <component>: …" and "component". Unless SkipGlobal is set,
+// "msg":"o11y: <component>: …" and "component". Unless DisableGlobals is set,
 // Start also routes OpenTelemetry's own error handler and internal logger
 // there, so no dependency prints plain-text lines.
 //
@@ -75,7 +75,7 @@
 // Config.ErrorHandler at most once a minute per kind. [SDK.Shutdown] flushes
 // every signal in parallel and returns by the context deadline.
 //
-// OTEL_SDK_DISABLED=true ([Config].Disabled) turns off what OpenTelemetry
+// OTEL_SDK_DISABLED=true ([Config].Disable) turns off what OpenTelemetry
 // would produce: no spans are recorded or exported and no metrics are
 // written (incoming trace context is still forwarded). Log lines, access
 // lines included, are still written: they are the application's own output,

@@ -28,9 +28,9 @@ func ExampleTracesConfig_otlp() {
 	cfg := o11y.Config{
 		ServiceName:              "orders",
 		DisableResourceDetection: true,
-		SkipGlobal:               true,
+		DisableGlobals:           true,
 		Output:                   io.Discard,
-		Metrics:                  o11y.MetricsConfig{Disabled: true},
+		Metrics:                  o11y.MetricsConfig{Disable: true},
 		Traces: o11y.TracesConfig{
 			Sampler:         "always_on",
 			OTLPEndpoint:    collector.URL + "/v1/traces", // a traces URL is used as is

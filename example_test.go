@@ -17,10 +17,10 @@ func ExampleStart() {
 	sdk, err := o11y.Start(context.Background(), o11y.Config{
 		ServiceName:              "orders",
 		DisableResourceDetection: true,
-		SkipGlobal:               true,
+		DisableGlobals:           true,
 		Output:                   os.Stdout,
 		Traces:                   o11y.TracesConfig{Exporter: "none", Sampler: "always_on"},
-		Metrics:                  o11y.MetricsConfig{Disabled: true},
+		Metrics:                  o11y.MetricsConfig{Disable: true},
 	})
 	if err != nil {
 		fmt.Println("degraded:", err)

@@ -86,7 +86,7 @@ var disabledOnce = sync.OnceValue(func() *SDK {
 	lw := linewriter.New(os.Stdout)
 	h := logging.NewHandler(lw, nil)
 	return &SDK{
-		cfg:        Config{Disabled: true},
+		cfg:        Config{Disable: true},
 		tp:         noop.NewTracerProvider(),
 		tracer:     version.Tracer(noop.NewTracerProvider(), scopeName),
 		propagator: tracing.NewPropagator(),
@@ -124,7 +124,7 @@ func Start(ctx context.Context, cfg Config) (*SDK, error) {
 	cfg.envWarnings = nil
 	cfg = cfg.withDefaults()
 	s := &SDK{cfg: cfg, reporter: reporter}
-	if !cfg.SkipGlobal {
+	if !cfg.DisableGlobals {
 		// OpenTelemetry's own errors and log lines go through the same
 		// reporter from now on, instead of plain text on stderr.
 		installOTelRoute(s.reporter)
@@ -154,16 +154,16 @@ func Start(ctx context.Context, cfg Config) (*SDK, error) {
 		ErrorHandler:    s.errorHandler("logging"),
 	})
 	s.logger = slog.New(s.logHandler)
-	if !cfg.SkipGlobal {
+	if !cfg.DisableGlobals {
 		logging.SetDefaultHandler(s.logHandler)
 	}
 
-	if cfg.Disabled {
+	if cfg.Disable {
 		s.tp = noop.NewTracerProvider()
 		s.tracer = version.Tracer(s.tp, scopeName)
 		// Disabled tracing still forwards incoming trace context downstream.
 		s.propagator = tracing.NewPropagator()
-		if !cfg.SkipGlobal {
+		if !cfg.DisableGlobals {
 			defaultSDK.Store(s)
 		}
 		return s, errors.Join(errs...)
@@ -172,7 +172,7 @@ func Start(ctx context.Context, cfg Config) (*SDK, error) {
 	// startTracing reports each of its problems itself.
 	errs = append(errs, s.startTracing(ctx)...)
 
-	if !cfg.Metrics.Disabled {
+	if !cfg.Metrics.Disable {
 		s.recorder = metrics.New(metrics.Options{
 			Namespace:            cfg.Metrics.Namespace,
 			ServiceName:          cfg.ServiceName,
@@ -204,7 +204,7 @@ func Start(ctx context.Context, cfg Config) (*SDK, error) {
 		}
 	}
 
-	if !cfg.SkipGlobal {
+	if !cfg.DisableGlobals {
 		if cfg.Logs.SetDefault {
 			slog.SetDefault(s.logger)
 		}

@@ -36,7 +36,7 @@ func baseConfig(out *bytes.Buffer, seen *errorsSeen) Config {
 	return Config{
 		ServiceName:              "orders",
 		Output:                   out,
-		SkipGlobal:               true,
+		DisableGlobals:           true,
 		DisableResourceDetection: true,
 		ErrorHandler:             seen.handle,
 		Traces:                   TracesConfig{Sampler: "always_on"},
@@ -190,7 +190,7 @@ func TestDisabled(t *testing.T) {
 	var out bytes.Buffer
 	seen := &errorsSeen{}
 	cfg := baseConfig(&out, seen)
-	cfg.Disabled = true
+	cfg.Disable = true
 	sdk, err := Start(context.Background(), cfg)
 	require.NoError(t, err)
 	_, span := sdk.Tracer().Start(context.Background(), "op")
@@ -233,7 +233,7 @@ func TestEnvWarningsAreReported(t *testing.T) {
 	var out bytes.Buffer
 	seen := &errorsSeen{}
 	base := baseConfig(&out, seen)
-	c.Output, c.SkipGlobal, c.ErrorHandler, c.DisableResourceDetection = base.Output, true, seen.handle, true
+	c.Output, c.DisableGlobals, c.ErrorHandler, c.DisableResourceDetection = base.Output, true, seen.handle, true
 	c.Traces.Exporter = "none"
 	sdk, err := Start(context.Background(), c)
 	require.Error(t, err, "Start's error carries the same problem")

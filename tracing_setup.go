@@ -197,12 +197,12 @@ func (s *SDK) detectResource(ctx context.Context) *resource.Resource {
 		Attributes:     cfg.ResourceAttributes,
 		Platform:       cfg.Platform,
 		Getenv:         getenv,
-		EC2:            cfg.DetectEC2,
+		DetectEC2:      cfg.DetectEC2,
 		Timeout:        cfg.DetectTimeout,
 	}
 	if cfg.DisableResourceDetection {
 		opts.Getenv = func(string) string { return "" }
-		opts.EC2 = false
+		opts.DetectEC2 = false
 		opts.Platform = ""
 	}
 	dctx, cancel := context.WithTimeout(ctx, cfg.DetectTimeout)

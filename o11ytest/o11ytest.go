@@ -45,7 +45,7 @@ func New(tb testing.TB, opts ...func(*o11y.Config)) (*o11y.SDK, *Recorder) {
 		ServiceName:              "test",
 		Output:                   r.out,
 		DisableResourceDetection: true,
-		SkipGlobal:               true,
+		DisableGlobals:           true,
 		Traces: o11y.TracesConfig{
 			Exporter:       "none",
 			Sampler:        "always_on",

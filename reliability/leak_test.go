@@ -79,7 +79,7 @@ func TestNoGoroutineLeaks(t *testing.T) {
 			},
 			func(c *o11y.Config) { c.Metrics.AgentEndpoint = "tcp://" + refusedAddr(t) },
 			func(c *o11y.Config) { c.Metrics.AgentEndpoint = "udp://" + refusedAddr(t) },
-			func(c *o11y.Config) { c.Disabled = true },
+			func(c *o11y.Config) { c.Disable = true },
 		} {
 			sdk, err := o11y.Start(context.Background(), leakConfig(t, edit))
 			if err != nil {

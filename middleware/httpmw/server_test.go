@@ -584,7 +584,7 @@ func TestSecretsNeverRecorded(t *testing.T) {
 }
 
 func TestDisabledSDK(t *testing.T) {
-	sdk, err := o11y.Start(context.Background(), o11y.Config{Disabled: true, SkipGlobal: true, Output: io.Discard})
+	sdk, err := o11y.Start(context.Background(), o11y.Config{Disable: true, DisableGlobals: true, Output: io.Discard})
 	require.NoError(t, err)
 	h := httpmw.New(sdk)(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { _, _ = w.Write([]byte("ok")) }))
 	rr := httptest.NewRecorder()

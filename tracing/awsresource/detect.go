@@ -56,9 +56,9 @@ type Options struct {
 	// Getenv reads the environment variables listed in the package doc.
 	// Nil reads nothing: the root package passes os.Getenv.
 	Getenv func(string) string
-	// EC2 enables the EC2 instance metadata (IMDS) probe, used on EC2 and
-	// EKS. Off by default: off AWS the probe costs the whole timeout.
-	EC2 bool
+	// DetectEC2 enables the EC2 instance metadata (IMDS) probe, used on EC2
+	// and EKS. Off by default: off AWS the probe costs the whole timeout.
+	DetectEC2 bool
 
 	// ECSMetadataURI overrides ECS_CONTAINER_METADATA_URI_V4.
 	ECSMetadataURI string
@@ -198,7 +198,7 @@ func (d *detector) detectPlatform(ctx context.Context, b *builder) error {
 			platform = PlatformECS
 		case d.getenv("KUBERNETES_SERVICE_HOST") != "":
 			platform = PlatformEKS
-		case d.opts.EC2:
+		case d.opts.DetectEC2:
 			platform = PlatformEC2
 		default:
 			return nil
@@ -263,7 +263,7 @@ func (d *detector) eks(ctx context.Context, b *builder, forced bool) error {
 		addIf(b, keyK8sPodName, h) // a pod's hostname is its name
 	}
 	onAWS := forced || d.getenv("AWS_REGION") != "" || d.getenv("AWS_DEFAULT_REGION") != ""
-	if d.opts.EC2 {
+	if d.opts.DetectEC2 {
 		ok, err := d.ec2(ctx, b)
 		if err != nil {
 			errs = append(errs, err)
