@@ -56,10 +56,10 @@ type Config struct {
 	DisableResourceDetection bool
 	// DetectTimeout bounds resource detection. Default 500ms.
 	DetectTimeout time.Duration
-	// Platform forces the platform instead of detecting it: "ecs",
-	// "apprunner", "eks", "ec2", "lambda". App Runner exposes no identifying
-	// variable, so set it there (O11Y_PLATFORM=apprunner).
-	Platform string
+	// Platform forces the platform instead of detecting it (O11Y_PLATFORM).
+	// App Runner exposes no identifying variable, so set it there
+	// ([PlatformAppRunner]).
+	Platform Platform
 	// DetectEC2 enables the EC2 instance-metadata probe (EC2 and EKS). Off
 	// by default: off AWS the probe costs the whole DetectTimeout.
 	DetectEC2 bool
@@ -87,9 +87,9 @@ type Config struct {
 
 // TracesConfig configures tracing.
 type TracesConfig struct {
-	// Exporter is "xray" (X-Ray daemon over UDP), "otlp", or "none".
-	// Default: "otlp" when an OTLP endpoint is set, else "xray".
-	Exporter string
+	// Exporter is where spans go. Default: [ExporterOTLP] when an OTLP
+	// endpoint is set, else [ExporterXRay].
+	Exporter Exporter
 	// DaemonAddress is the X-Ray daemon address in either AWS_XRAY_DAEMON_ADDRESS
 	// form: "host:port" or "tcp:host:port udp:host:port". Default 127.0.0.1:2000.
 	DaemonAddress string
@@ -106,16 +106,18 @@ type TracesConfig struct {
 	// ConfigError naming the field (Config.Traces.OTLPEndpoint) and its
 	// fallback; an unusable endpoint keeps OTLP on at the default.
 	OTLPEndpoint string
-	// OTLPProtocol is "grpc" (default) or "http/protobuf".
-	OTLPProtocol string
+	// OTLPProtocol is [OTLPProtocolGRPC] (default) or
+	// [OTLPProtocolHTTPProtobuf].
+	OTLPProtocol OTLPProtocol
 	// OTLPHeaders are sent with every OTLP export (API keys). Non-nil
 	// replaces OTEL_EXPORTER_OTLP_HEADERS.
 	OTLPHeaders map[string]string
 	// OTLPTimeout bounds one OTLP export, retries included.
 	// Default OTEL_EXPORTER_OTLP_TIMEOUT, else 10s.
 	OTLPTimeout time.Duration
-	// OTLPCompression is "gzip" or "none" (OTEL_EXPORTER_OTLP_COMPRESSION).
-	OTLPCompression string
+	// OTLPCompression is [OTLPCompressionGzip] or [OTLPCompressionNone]
+	// (default; OTEL_EXPORTER_OTLP_COMPRESSION).
+	OTLPCompression OTLPCompression
 	// OTLPInsecure sends plaintext to an endpoint given without a scheme
 	// (OTEL_EXPORTER_OTLP_INSECURE). An http:// or https:// scheme decides
 	// by itself.
@@ -124,9 +126,9 @@ type TracesConfig struct {
 	// CA, Certificates for mutual TLS. Non-nil replaces
 	// OTEL_EXPORTER_OTLP_CERTIFICATE, _CLIENT_CERTIFICATE and _CLIENT_KEY.
 	OTLPTLSConfig *tls.Config
-	// Sampler is an OTEL_TRACES_SAMPLER name. Default "xray": X-Ray's rule
-	// (1 request/s reservoir + 5%), parent-based.
-	Sampler string
+	// Sampler is an OTEL_TRACES_SAMPLER name. Default [SamplerXRay]: X-Ray's
+	// rules (1 request/s reservoir + 5% by default), parent-based.
+	Sampler SamplerName
 	// SamplerArg is OTEL_TRACES_SAMPLER_ARG.
 	SamplerArg string
 	// SamplingRulesFile is a local X-Ray sampling-rules JSON file.
@@ -196,10 +198,88 @@ type LogsConfig struct {
 	DebugSampleRate float64
 	// RedactKeys replaces the default redacted keys when non-nil.
 	RedactKeys []string
-	// AccessLog controls the per-request access line: "info" (default),
-	// "debug", or "off".
-	AccessLog string
+	// AccessLog is the level of a successful request's access line
+	// (O11Y_ACCESS_LOG): [AccessLogInfo] (default), [AccessLogDebug],
+	// [AccessLogWarn], or [AccessLogOff]. Client errors are logged at Warn
+	// or above and faults at Error whatever it says, unless it is off.
+	AccessLog AccessLogLevel
 }
+
+// The string-valued settings below have named types, so the documentation
+// lists what each accepts. Each is also the text of its environment
+// variable: a value read by ConfigFromEnv, or an untyped string constant
+// ("otlp"), assigns as is, and Start reports an unknown value as a
+// [ConfigError] and uses the fallback named there.
+
+// Exporter is where spans go (OTEL_TRACES_EXPORTER).
+type Exporter string
+
+// Trace exporters.
+const (
+	ExporterXRay Exporter = "xray" // the X-Ray daemon (or the CloudWatch agent) over UDP
+	ExporterOTLP Exporter = "otlp" // an OpenTelemetry collector over OTLP
+	ExporterNone Exporter = "none" // spans are sampled and recorded, not exported
+)
+
+// OTLPProtocol is the OTLP transport (OTEL_EXPORTER_OTLP_PROTOCOL).
+type OTLPProtocol string
+
+// OTLP protocols. "http/json" is reported and sent as protobuf.
+const (
+	OTLPProtocolGRPC         OTLPProtocol = "grpc"
+	OTLPProtocolHTTPProtobuf OTLPProtocol = "http/protobuf"
+)
+
+// OTLPCompression is the OTLP payload compression
+// (OTEL_EXPORTER_OTLP_COMPRESSION).
+type OTLPCompression string
+
+// OTLP compressions.
+const (
+	OTLPCompressionGzip OTLPCompression = "gzip"
+	OTLPCompressionNone OTLPCompression = "none"
+)
+
+// SamplerName is an OTEL_TRACES_SAMPLER name. The ratio samplers read
+// TracesConfig.SamplerArg.
+type SamplerName string
+
+// Samplers.
+const (
+	SamplerXRay                    SamplerName = "xray" // X-Ray sampling rules for roots, parent-based
+	SamplerAlwaysOn                SamplerName = "always_on"
+	SamplerAlwaysOff               SamplerName = "always_off"
+	SamplerTraceIDRatio            SamplerName = "traceidratio"
+	SamplerParentBasedAlwaysOn     SamplerName = "parentbased_always_on"
+	SamplerParentBasedAlwaysOff    SamplerName = "parentbased_always_off"
+	SamplerParentBasedTraceIDRatio SamplerName = "parentbased_traceidratio"
+)
+
+// Platform is the AWS platform resource detection assumes (O11Y_PLATFORM).
+// The cloud.platform spellings ("aws_ecs", …) are accepted too.
+type Platform string
+
+// Platforms.
+const (
+	PlatformECS       Platform = "ecs" // ECS on Fargate or EC2
+	PlatformAppRunner Platform = "apprunner"
+	PlatformLambda    Platform = "lambda"
+	PlatformEKS       Platform = "eks"
+	PlatformEC2       Platform = "ec2"
+	PlatformNone      Platform = "none" // no platform detection, service attributes only
+)
+
+// AccessLogLevel is the level of a successful request's access line
+// (O11Y_ACCESS_LOG).
+type AccessLogLevel string
+
+// Access-line levels.
+const (
+	AccessLogInfo  AccessLogLevel = "info"
+	AccessLogDebug AccessLogLevel = "debug"
+	AccessLogWarn  AccessLogLevel = "warn"
+	AccessLogOff   AccessLogLevel = "off" // no access lines
+)
 
 // env is what platform detection and the OTLP exporter read variables
 // with: the one ConfigFromEnv set, else the process environment.
@@ -283,23 +363,23 @@ func configFromLookup(lookup func(string) (string, bool)) (Config, []*ConfigErro
 	if b, ok := boolVar("O11Y_RESOURCE_DETECTION", true); ok {
 		c.DisableResourceDetection = !b
 	}
-	c.Platform = strings.ToLower(get("O11Y_PLATFORM"))
+	c.Platform = Platform(strings.ToLower(get("O11Y_PLATFORM")))
 	if b, ok := boolVar("O11Y_RESOURCE_DETECTION_EC2", false); ok {
 		c.DetectEC2 = b
 	}
 
 	// Traces.
 	t := &c.Traces
-	t.Exporter = strings.ToLower(get("OTEL_TRACES_EXPORTER"))
+	t.Exporter = Exporter(strings.ToLower(get("OTEL_TRACES_EXPORTER")))
 	t.DaemonAddress = get("AWS_XRAY_DAEMON_ADDRESS")
 	// Only the signal URL: OTEL_EXPORTER_OTLP_ENDPOINT is a base URL the
 	// exporter completes itself (internal/otlpexport).
 	t.OTLPEndpoint = get("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT")
-	t.OTLPProtocol = get("OTEL_EXPORTER_OTLP_TRACES_PROTOCOL")
+	t.OTLPProtocol = OTLPProtocol(get("OTEL_EXPORTER_OTLP_TRACES_PROTOCOL"))
 	if t.OTLPProtocol == "" {
-		t.OTLPProtocol = get("OTEL_EXPORTER_OTLP_PROTOCOL")
+		t.OTLPProtocol = OTLPProtocol(get("OTEL_EXPORTER_OTLP_PROTOCOL"))
 	}
-	t.Sampler = strings.ToLower(get("OTEL_TRACES_SAMPLER"))
+	t.Sampler = SamplerName(strings.ToLower(get("OTEL_TRACES_SAMPLER")))
 	t.SamplerArg = get("OTEL_TRACES_SAMPLER_ARG")
 	t.SamplingRulesFile = get("O11Y_XRAY_SAMPLING_RULES")
 	if b, ok := boolVar("O11Y_XRAY_CENTRALIZED_SAMPLING", false); ok {
@@ -321,7 +401,7 @@ func configFromLookup(lookup func(string) (string, bool)) (Config, []*ConfigErro
 		}
 	}
 	if b, ok := boolVar("AWS_XRAY_SDK_DISABLED", false); ok && b && t.Exporter == "" {
-		t.Exporter = "none"
+		t.Exporter = ExporterNone
 	}
 	if badQueue != "" {
 		// The fallback depends on the exporter, known only now.
@@ -389,7 +469,7 @@ func configFromLookup(lookup func(string) (string, bool)) (Config, []*ConfigErro
 			l.RedactKeys = []string{}
 		}
 	}
-	l.AccessLog = strings.ToLower(get("O11Y_ACCESS_LOG"))
+	l.AccessLog = AccessLogLevel(strings.ToLower(get("O11Y_ACCESS_LOG")))
 	if b, ok := boolVar("O11Y_LOG_SET_DEFAULT", false); ok {
 		l.SetDefault = b
 	}

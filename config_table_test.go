@@ -213,7 +213,7 @@ var envCases = map[string][]envCase{
 	}}},
 	"O11Y_LOG_REDACT_KEYS": {{value: "x-secret,ssn", free: true}},
 	"O11Y_ACCESS_LOG": {{value: "verbose", fallback: "info", check: func(t *testing.T, s *SDK) {
-		assert.Equal(t, "info", s.Config().Logs.AccessLog)
+		assert.Equal(t, AccessLogInfo, s.Config().Logs.AccessLog)
 	}}},
 	"O11Y_LOG_SET_DEFAULT": {{value: "yes please", fallback: "false", check: func(t *testing.T, s *SDK) {
 		assert.False(t, s.Config().Logs.SetDefault)

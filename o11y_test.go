@@ -118,7 +118,7 @@ func TestStartNeverBlocksOnUnreachableCollector(t *testing.T) {
 			seen := &errorsSeen{}
 			cfg := baseConfig(&out, seen)
 			cfg.Traces.OTLPEndpoint = "http://" + blackhole.Addr().String()
-			cfg.Traces.OTLPProtocol = proto
+			cfg.Traces.OTLPProtocol = OTLPProtocol(proto)
 			// The exporter's own timeouts are an hour, so a Start or
 			// Shutdown that waited on the collector would take that long;
 			// the bounds below are generous enough for a loaded machine
@@ -277,7 +277,7 @@ func TestShutdownWithExpiredContextStopsProcessors(t *testing.T) {
 			defer goleak.VerifyNone(t, goleak.IgnoreCurrent())
 			var out bytes.Buffer
 			cfg := baseConfig(&out, &errorsSeen{})
-			cfg.Traces.Exporter = exporter
+			cfg.Traces.Exporter = Exporter(exporter)
 			cfg.Traces.DaemonAddress = "127.0.0.1:9" // discard port: nothing listens
 			cfg.Traces.OTLPEndpoint = "http://" + refusingTCPAddr(t)
 			sdk, err := Start(context.Background(), cfg)

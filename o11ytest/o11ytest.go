@@ -47,8 +47,8 @@ func New(tb testing.TB, opts ...func(*o11y.Config)) (*o11y.SDK, *Recorder) {
 		DisableResourceDetection: true,
 		DisableGlobals:           true,
 		Traces: o11y.TracesConfig{
-			Exporter:       "none",
-			Sampler:        "always_on",
+			Exporter:       o11y.ExporterNone,
+			Sampler:        o11y.SamplerAlwaysOn,
 			SpanProcessors: []sdktrace.SpanProcessor{sdktrace.NewSimpleSpanProcessor(r.spans)},
 		},
 		Metrics: o11y.MetricsConfig{FlushInterval: time.Hour},

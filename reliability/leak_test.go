@@ -102,7 +102,7 @@ func TestNoGoroutineLeaks(t *testing.T) {
 		var sdks []*o11y.SDK
 		for _, proto := range []string{"grpc", "http/protobuf"} {
 			sdk, err := o11y.Start(context.Background(), leakConfig(t, func(c *o11y.Config) {
-				c.Traces.Exporter, c.Traces.OTLPProtocol, c.Traces.OTLPEndpoint = "otlp", proto, "http://"+refusedAddr(t)
+				c.Traces.Exporter, c.Traces.OTLPProtocol, c.Traces.OTLPEndpoint = "otlp", o11y.OTLPProtocol(proto), "http://"+refusedAddr(t)
 			}))
 			if err != nil {
 				t.Fatal(err)

@@ -339,7 +339,7 @@ func TestAccessLevels(t *testing.T) {
 		{"off", map[int]string{}},
 	} {
 		t.Run("O11Y_ACCESS_LOG="+tc.cfg, func(t *testing.T) {
-			sdk, rec := newSDK(t, func(c *o11y.Config) { c.Logs.AccessLog = tc.cfg })
+			sdk, rec := newSDK(t, func(c *o11y.Config) { c.Logs.AccessLog = o11y.AccessLogLevel(tc.cfg) })
 			mw := httpmw.New(sdk)(h)
 			for _, code := range []int{200, 404, 429, 500} {
 				mw.ServeHTTP(httptest.NewRecorder(), httptest.NewRequest("GET", "/"+strconv.Itoa(code), nil))
