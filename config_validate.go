@@ -2,6 +2,8 @@ package o11y
 
 import (
 	"math"
+	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"time"
@@ -192,4 +194,28 @@ func durationText(d time.Duration) string {
 		return strconv.FormatInt(int64(d/time.Second), 10) + "s"
 	}
 	return d.String()
+}
+
+// withDefaults fills the settings left at their zero value (after
+// validate) with the defaults Start uses.
+func (c Config) withDefaults() Config {
+	if c.ServiceName == "" {
+		c.ServiceName = filepath.Base(os.Args[0])
+		if c.ServiceName == "" || c.ServiceName == "." {
+			c.ServiceName = "unknown_service"
+		}
+	}
+	if c.DetectTimeout <= 0 {
+		c.DetectTimeout = 500 * time.Millisecond
+	}
+	if c.Metrics.Namespace == "" {
+		c.Metrics.Namespace = c.ServiceName
+	}
+	if c.Metrics.FlushInterval <= 0 {
+		c.Metrics.FlushInterval = 60 * time.Second
+	}
+	if c.Traces.MaxAttributeLength == 0 {
+		c.Traces.MaxAttributeLength = 8192
+	}
+	return c
 }

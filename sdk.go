@@ -7,10 +7,8 @@ import (
 	"io"
 	"log/slog"
 	"os"
-	"path/filepath"
 	"sync"
 	"sync/atomic"
-	"time"
 
 	"go.opentelemetry.io/otel"
 	"go.opentelemetry.io/otel/metric"
@@ -144,19 +142,7 @@ func Start(ctx context.Context, cfg Config) (*SDK, error) {
 	}
 
 	// Logging first, so the other signals can report through it.
-	s.logHandler = logging.NewHandler(s.lines, &logging.Options{
-		Level:           cfg.Logs.Level,
-		Service:         cfg.ServiceName,
-		Version:         cfg.ServiceVersion,
-		Environment:     cfg.Environment,
-		RedactKeys:      cfg.Logs.RedactKeys,
-		DebugSampleRate: cfg.Logs.DebugSampleRate,
-		ErrorHandler:    s.errorHandler("logging"),
-	})
-	s.logger = slog.New(s.logHandler)
-	if !cfg.DisableGlobals {
-		logging.SetDefaultHandler(s.logHandler)
-	}
+	s.startLogs()
 
 	if cfg.Disable {
 		s.tp = noop.NewTracerProvider()
@@ -173,35 +159,7 @@ func Start(ctx context.Context, cfg Config) (*SDK, error) {
 	errs = append(errs, s.startTracing(ctx)...)
 
 	if !cfg.Metrics.Disable {
-		s.recorder = metrics.New(metrics.Options{
-			Namespace:            cfg.Metrics.Namespace,
-			ServiceName:          cfg.ServiceName,
-			ServiceType:          cfg.Metrics.ServiceType,
-			Environment:          cfg.Environment,
-			Version:              cfg.ServiceVersion,
-			FlushInterval:        cfg.Metrics.FlushInterval,
-			Writer:               s.lines,
-			AgentEndpoint:        cfg.Metrics.AgentEndpoint,
-			LogGroupName:         cfg.Metrics.LogGroupName,
-			LogStreamName:        cfg.Metrics.LogStreamName,
-			DimensionEnvironment: cfg.Metrics.DimensionEnvironment,
-			DimensionVersion:     cfg.Metrics.DimensionVersion,
-			ErrorHandler:         s.errorHandler("metrics"),
-		})
-		if !cfg.Metrics.DisableOTelMetrics {
-			// The OTel meter provider flushes into the recorder first, so its
-			// shutdown must finish before the recorder's final flush.
-			s.meterProvider = sdkmetric.NewMeterProvider(
-				sdkmetric.WithResource(s.resource),
-				sdkmetric.WithReader(sdkmetric.NewPeriodicReader(metrics.NewExporter(s.recorder),
-					sdkmetric.WithInterval(cfg.Metrics.FlushInterval))))
-			mp, rec := s.meterProvider, s.recorder
-			s.shutdowns = append(s.shutdowns, namedShutdown{"metrics", func(ctx context.Context) error {
-				return errors.Join(mp.Shutdown(ctx), rec.Shutdown(ctx))
-			}})
-		} else {
-			s.shutdowns = append(s.shutdowns, namedShutdown{"metrics", s.recorder.Shutdown})
-		}
+		s.startMetrics()
 	}
 
 	if !cfg.DisableGlobals {
@@ -216,28 +174,6 @@ func Start(ctx context.Context, cfg Config) (*SDK, error) {
 		defaultSDK.Store(s)
 	}
 	return s, errors.Join(errs...)
-}
-
-func (c Config) withDefaults() Config {
-	if c.ServiceName == "" {
-		c.ServiceName = filepath.Base(os.Args[0])
-		if c.ServiceName == "" || c.ServiceName == "." {
-			c.ServiceName = "unknown_service"
-		}
-	}
-	if c.DetectTimeout <= 0 {
-		c.DetectTimeout = 500 * time.Millisecond
-	}
-	if c.Metrics.Namespace == "" {
-		c.Metrics.Namespace = c.ServiceName
-	}
-	if c.Metrics.FlushInterval <= 0 {
-		c.Metrics.FlushInterval = 60 * time.Second
-	}
-	if c.Traces.MaxAttributeLength == 0 {
-		c.Traces.MaxAttributeLength = 8192
-	}
-	return c
 }
 
 // Shutdown flushes every signal in parallel and stops background work. It
