@@ -35,9 +35,6 @@ type envCase struct {
 	// derived: the fallback depends on the value (the valid part of it),
 	// so the README row cannot spell it out.
 	derived bool
-	// pending names the open work that makes the variable usable; the
-	// case is skipped until then.
-	pending string
 	// check asserts the fallback is in effect.
 	check func(t *testing.T, s *SDK)
 	// free: the variable takes any text; the case asserts that an unusual
@@ -290,9 +287,6 @@ func TestEnvTable(t *testing.T) {
 		}
 		for _, tc := range cases {
 			t.Run(v+"="+tc.value, func(t *testing.T) {
-				if tc.pending != "" {
-					t.Skip(tc.pending)
-				}
 				for _, other := range vars {
 					t.Setenv(other, "")
 					os.Unsetenv(other)

@@ -294,6 +294,13 @@ type Stats struct {
 	SpanSendErrors uint64
 	// SegmentsTrimmed counts documents trimmed to fit 64 KiB.
 	SegmentsTrimmed uint64
+	// DaemonDrops counts datagrams the X-Ray daemon's socket dropped
+	// because its receive buffer was full (sent by anyone), since the SDK
+	// first saw the socket. The sender paces so that it stays 0. It is
+	// known only where the daemon's socket is visible (Linux, same network
+	// namespace: an ECS sidecar, or both on the host network); elsewhere it
+	// stays 0.
+	DaemonDrops uint64
 	// OTLPSpansExported and OTLPSpansFailed count spans the OTLP exporter
 	// delivered and spans in exports that failed (after its retries) or
 	// that the collector rejected (partial success).
@@ -310,6 +317,7 @@ func (s *SDK) Stats() Stats {
 	if s.xray != nil {
 		x := s.xray.Stats()
 		st.SpansSent, st.SpansDropped, st.SpanSendErrors, st.SegmentsTrimmed = x.Sent, x.Dropped, x.Errors, x.Trimmed
+		st.DaemonDrops = x.DaemonDrops
 	}
 	if s.otlp != nil {
 		st.OTLPSpansExported, st.OTLPSpansFailed = s.otlp.Exported(), s.otlp.Failed()

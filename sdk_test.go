@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"go.opentelemetry.io/otel/attribute"
 	"net"
+	"runtime"
 	"strings"
 	"sync"
 	"testing"
@@ -348,4 +349,57 @@ func refusingTCPAddr(t *testing.T) string {
 	addr := l.Addr().String()
 	require.NoError(t, l.Close())
 	return addr
+}
+
+// TestStatsDaemonDrops: what the daemon's own socket drops (its receive
+// buffer full, here filled by another sender) shows in Stats.DaemonDrops.
+func TestStatsDaemonDrops(t *testing.T) {
+	if runtime.GOOS != "linux" {
+		t.Skip("the daemon socket's drops are read through sock_diag, Linux-only")
+	}
+	// A daemon that never reads, with the kernel-default receive buffer.
+	daemon, err := net.ListenUDP("udp", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
+	require.NoError(t, err)
+	defer daemon.Close()
+	cfg := baseConfig(&bytes.Buffer{}, &errorsSeen{})
+	cfg.Traces.Exporter = ExporterXRay
+	cfg.Traces.DaemonAddress = daemon.LocalAddr().String()
+	sdk, err := Start(context.Background(), cfg)
+	require.NoError(t, err)
+	defer func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		_ = sdk.Shutdown(ctx)
+	}()
+	span := func() {
+		_, sp := sdk.Tracer().Start(context.Background(), "op")
+		sp.End()
+	}
+	// The first datagram: the exporter has seen the socket (no drops yet).
+	span()
+	require.Eventually(t, func() bool { return sdk.Stats().SpansSent == 1 }, 10*time.Second, 5*time.Millisecond)
+	assert.Zero(t, sdk.Stats().DaemonDrops)
+
+	// Another sender overruns the buffer: 256 datagrams of 60,000 bytes
+	// (15 MB) are far more than a default buffer holds.
+	other, err := net.DialUDP("udp", nil, daemon.LocalAddr().(*net.UDPAddr))
+	require.NoError(t, err)
+	defer other.Close()
+	const flood = 256
+	for range flood {
+		_, err := other.Write(make([]byte, 60000))
+		require.NoError(t, err)
+	}
+	// Spans sent after it: once they have used the room the last look
+	// allowed, the exporter looks at the socket again (and, finding it
+	// full, gives up after a while, dropping and counting those spans).
+	const after = 200
+	for range after {
+		span()
+	}
+	require.Eventually(t, func() bool { return sdk.Stats().DaemonDrops > 0 }, 10*time.Second, 5*time.Millisecond,
+		"stats: %+v", sdk.Stats())
+	st := sdk.Stats()
+	// The flood, and the spans sent into the full buffer before the look.
+	assert.LessOrEqual(t, st.DaemonDrops, uint64(flood+after), "%+v", st)
 }
