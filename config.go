@@ -4,15 +4,9 @@ import (
 	"crypto/tls"
 	"io"
 	"log/slog"
-	"os"
-	"strconv"
-	"strings"
 	"time"
 
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
-
-	"github.com/o11y-go/o11y/internal/configerr"
-	"github.com/o11y-go/o11y/metrics"
 )
 
 // Config is the whole SDK configuration. Its zero value works: traces go to an
@@ -23,6 +17,13 @@ import (
 // table), except that OTLP settings left empty fall back to the
 // OTEL_EXPORTER_OTLP_* and OTEL_BSP_* variables when OTLP is the exporter,
 // also for a Config built in code.
+//
+// Every boolean field reads one way: its zero value is the default, and its
+// name says what true does. Disable… turns off something that is on by
+// default (Disable, DisableGlobals, DisableResourceDetection,
+// Metrics.Disable, Metrics.DisableOTelMetrics); any other name turns on
+// something that is off by default (DetectEC2, Traces.CentralizedSampling,
+// Logs.SetDefault).
 type Config struct {
 	// ServiceName names the service: the X-Ray segment name, the EMF Service
 	// dimension and the log "service" field. Default: OTEL_SERVICE_NAME, else
@@ -34,34 +35,34 @@ type Config struct {
 	Environment string
 	// ResourceAttributes are extra resource attributes (OTEL_RESOURCE_ATTRIBUTES).
 	ResourceAttributes map[string]string
-	// Disabled (OTEL_SDK_DISABLED=true) turns off what OpenTelemetry would
+	// Disable (OTEL_SDK_DISABLED=true) turns off what OpenTelemetry would
 	// produce: no spans are recorded or exported, no metrics are written;
 	// incoming trace context is still forwarded. Log lines are still
 	// written: they are the application's output, not an exported signal.
-	Disabled bool
+	Disable bool
 	// Output receives log lines and EMF documents, one Write per line.
 	// Default os.Stdout.
 	Output io.Writer
-	// DetectResource enables platform detection (ECS task metadata, EC2,
-	// App Runner, Lambda). It never blocks Start for longer than
-	// DetectTimeout and never fails it. Default true unless set by
-	// ConfigFromEnv (O11Y_RESOURCE_DETECTION=false turns it off).
+	// DisableResourceDetection turns platform detection (ECS task metadata,
+	// EC2, App Runner, Lambda) off (O11Y_RESOURCE_DETECTION=false). When
+	// on, detection never blocks Start for longer than DetectTimeout and
+	// never fails it.
 	DisableResourceDetection bool
 	// DetectTimeout bounds resource detection. Default 500ms.
 	DetectTimeout time.Duration
-	// Platform forces the platform instead of detecting it: "ecs",
-	// "apprunner", "eks", "ec2", "lambda". App Runner exposes no identifying
-	// variable, so set it there (O11Y_PLATFORM=apprunner).
-	Platform string
+	// Platform forces the platform instead of detecting it (O11Y_PLATFORM).
+	// App Runner exposes no identifying variable, so set it there
+	// ([PlatformAppRunner]).
+	Platform Platform
 	// DetectEC2 enables the EC2 instance-metadata probe (EC2 and EKS). Off
 	// by default: off AWS the probe costs the whole DetectTimeout.
 	DetectEC2 bool
-	// SkipGlobal keeps Start from installing the SDK as [Default], as the
+	// DisableGlobals keeps Start from installing the SDK as [Default], as the
 	// OpenTelemetry global tracer provider and propagator, and as slog's
 	// default. Tests that run several SDKs side by side set it. OpenTelemetry's
 	// global error handler and internal logger are then left alone too, so
 	// its own messages (about OTEL_TRACES_SAMPLER, for one) print as it decides.
-	SkipGlobal bool
+	DisableGlobals bool
 	// ErrorHandler receives the SDK's own failures (export errors, dropped
 	// data, bad input), already rate-limited, and each unusable
 	// configuration value once, as a *[ConfigError]. Default: one JSON line
@@ -80,9 +81,9 @@ type Config struct {
 
 // TracesConfig configures tracing.
 type TracesConfig struct {
-	// Exporter is "xray" (X-Ray daemon over UDP), "otlp", or "none".
-	// Default: "otlp" when an OTLP endpoint is set, else "xray".
-	Exporter string
+	// Exporter is where spans go. Default: [ExporterOTLP] when an OTLP
+	// endpoint is set, else [ExporterXRay].
+	Exporter Exporter
 	// DaemonAddress is the X-Ray daemon address in either AWS_XRAY_DAEMON_ADDRESS
 	// form: "host:port" or "tcp:host:port udp:host:port". Default 127.0.0.1:2000.
 	DaemonAddress string
@@ -99,16 +100,18 @@ type TracesConfig struct {
 	// ConfigError naming the field (Config.Traces.OTLPEndpoint) and its
 	// fallback; an unusable endpoint keeps OTLP on at the default.
 	OTLPEndpoint string
-	// OTLPProtocol is "grpc" (default) or "http/protobuf".
-	OTLPProtocol string
+	// OTLPProtocol is [OTLPProtocolGRPC] (default) or
+	// [OTLPProtocolHTTPProtobuf].
+	OTLPProtocol OTLPProtocol
 	// OTLPHeaders are sent with every OTLP export (API keys). Non-nil
 	// replaces OTEL_EXPORTER_OTLP_HEADERS.
 	OTLPHeaders map[string]string
 	// OTLPTimeout bounds one OTLP export, retries included.
 	// Default OTEL_EXPORTER_OTLP_TIMEOUT, else 10s.
 	OTLPTimeout time.Duration
-	// OTLPCompression is "gzip" or "none" (OTEL_EXPORTER_OTLP_COMPRESSION).
-	OTLPCompression string
+	// OTLPCompression is [OTLPCompressionGzip] or [OTLPCompressionNone]
+	// (default; OTEL_EXPORTER_OTLP_COMPRESSION).
+	OTLPCompression OTLPCompression
 	// OTLPInsecure sends plaintext to an endpoint given without a scheme
 	// (OTEL_EXPORTER_OTLP_INSECURE). An http:// or https:// scheme decides
 	// by itself.
@@ -117,9 +120,9 @@ type TracesConfig struct {
 	// CA, Certificates for mutual TLS. Non-nil replaces
 	// OTEL_EXPORTER_OTLP_CERTIFICATE, _CLIENT_CERTIFICATE and _CLIENT_KEY.
 	OTLPTLSConfig *tls.Config
-	// Sampler is an OTEL_TRACES_SAMPLER name. Default "xray": X-Ray's rule
-	// (1 request/s reservoir + 5%), parent-based.
-	Sampler string
+	// Sampler is an OTEL_TRACES_SAMPLER name. Default [SamplerXRay]: X-Ray's
+	// rules (1 request/s reservoir + 5% by default), parent-based.
+	Sampler SamplerName
 	// SamplerArg is OTEL_TRACES_SAMPLER_ARG.
 	SamplerArg string
 	// SamplingRulesFile is a local X-Ray sampling-rules JSON file.
@@ -152,8 +155,8 @@ type TracesConfig struct {
 
 // MetricsConfig configures EMF metrics.
 type MetricsConfig struct {
-	// Disabled turns off request metrics and EMF output.
-	Disabled bool
+	// Disable turns off request metrics and EMF output.
+	Disable bool
 	// Namespace is the CloudWatch namespace. Default AWS_EMF_NAMESPACE, else
 	// the service name.
 	Namespace string
@@ -189,275 +192,85 @@ type LogsConfig struct {
 	DebugSampleRate float64
 	// RedactKeys replaces the default redacted keys when non-nil.
 	RedactKeys []string
-	// AccessLog controls the per-request access line: "info" (default),
-	// "debug", or "off".
-	AccessLog string
+	// AccessLog is the level of a successful request's access line
+	// (O11Y_ACCESS_LOG): [AccessLogInfo] (default), [AccessLogDebug],
+	// [AccessLogWarn], or [AccessLogOff]. Client errors are logged at Warn
+	// or above and faults at Error whatever it says, unless it is off.
+	AccessLog AccessLogLevel
 }
 
-// env is what platform detection and the OTLP exporter read variables
-// with: the one ConfigFromEnv set, else the process environment.
-func (c *Config) env() func(string) string {
-	if c.getenv != nil {
-		return c.getenv
-	}
-	return os.Getenv
-}
+// The string-valued settings below have named types, so the documentation
+// lists what each accepts. Each is also the text of its environment
+// variable: a value read by ConfigFromEnv, or an untyped string constant
+// ("otlp"), assigns as is, and Start reports an unknown value as a
+// [ConfigError] and uses the fallback named there.
 
-// ConfigFromEnv returns a Config filled from the environment. Besides the
-// platform variables read by resource detection and the OTLP exporter's
-// own OTEL_EXPORTER_OTLP_* and OTEL_BSP_* variables, it is the only place
-// the SDK reads environment variables. An unusable value is replaced by the
-// variable's default and reported once, as a [ConfigError] naming the
-// variable, through the ErrorHandler by Start (whether or not the caller
-// reads Start's error).
-func ConfigFromEnv() Config {
-	c, warns := configFromLookup(os.LookupEnv)
-	c.envWarnings = warns
-	c.getenv = os.Getenv
-	return c
-}
+// Exporter is where spans go (OTEL_TRACES_EXPORTER).
+type Exporter string
 
-func configFromLookup(lookup func(string) (string, bool)) (Config, []*ConfigError) {
-	var c Config
-	var warns []*ConfigError
-	warn := func(k, v, problem, fallback string) {
-		warns = append(warns, configerr.New(k, v, problem, fallback))
-	}
-	get := func(k string) string {
-		v, _ := lookup(k)
-		return strings.TrimSpace(v)
-	}
-	// boolVar reads a boolean; def is the documented default, used (and
-	// named in the report) when the value is not a boolean.
-	boolVar := func(k string, def bool) (bool, bool) {
-		v := get(k)
-		if v == "" {
-			return false, false
-		}
-		b, err := strconv.ParseBool(v)
-		if err != nil {
-			warn(k, v, "not a boolean (want true or false)", strconv.FormatBool(def))
-			return false, false
-		}
-		return b, true
-	}
-	durVar := func(k string, def time.Duration) time.Duration {
-		v := get(k)
-		if v == "" {
-			return 0
-		}
-		if d, ok := parseDuration(v); ok {
-			return d
-		}
-		warn(k, v, "not a duration (want e.g. 60s, 1m or plain seconds)", durationText(def))
-		return 0
-	}
-	list := func(k string) []string { return splitList(get(k)) }
+// Trace exporters.
+const (
+	ExporterXRay Exporter = "xray" // the X-Ray daemon (or the CloudWatch agent) over UDP
+	ExporterOTLP Exporter = "otlp" // an OpenTelemetry collector over OTLP
+	ExporterNone Exporter = "none" // spans are sampled and recorded, not exported
+)
 
-	if b, ok := boolVar("OTEL_SDK_DISABLED", false); ok {
-		c.Disabled = b
-	}
-	var skipped []string
-	c.ResourceAttributes, skipped = parseResourceAttributes(get("OTEL_RESOURCE_ATTRIBUTES"))
-	if len(skipped) > 0 {
-		// Only the malformed entries are quoted: the others are fine and
-		// may be long.
-		warn("OTEL_RESOURCE_ATTRIBUTES", strings.Join(skipped, ","), "malformed entries (want key=value, value percent-encoded)", "the other entries")
-	}
-	c.ServiceName = get("OTEL_SERVICE_NAME")
-	if c.ServiceName == "" {
-		c.ServiceName = c.ResourceAttributes["service.name"]
-	}
-	c.ServiceVersion = c.ResourceAttributes["service.version"]
-	c.Environment = c.ResourceAttributes["deployment.environment.name"]
-	if c.Environment == "" {
-		c.Environment = c.ResourceAttributes["deployment.environment"]
-	}
-	if b, ok := boolVar("O11Y_RESOURCE_DETECTION", true); ok {
-		c.DisableResourceDetection = !b
-	}
-	c.Platform = strings.ToLower(get("O11Y_PLATFORM"))
-	if b, ok := boolVar("O11Y_RESOURCE_DETECTION_EC2", false); ok {
-		c.DetectEC2 = b
-	}
+// OTLPProtocol is the OTLP transport (OTEL_EXPORTER_OTLP_PROTOCOL).
+type OTLPProtocol string
 
-	// Traces.
-	t := &c.Traces
-	t.Exporter = strings.ToLower(get("OTEL_TRACES_EXPORTER"))
-	t.DaemonAddress = get("AWS_XRAY_DAEMON_ADDRESS")
-	// Only the signal URL: OTEL_EXPORTER_OTLP_ENDPOINT is a base URL the
-	// exporter completes itself (internal/otlpexport).
-	t.OTLPEndpoint = get("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT")
-	t.OTLPProtocol = get("OTEL_EXPORTER_OTLP_TRACES_PROTOCOL")
-	if t.OTLPProtocol == "" {
-		t.OTLPProtocol = get("OTEL_EXPORTER_OTLP_PROTOCOL")
-	}
-	t.Sampler = strings.ToLower(get("OTEL_TRACES_SAMPLER"))
-	t.SamplerArg = get("OTEL_TRACES_SAMPLER_ARG")
-	t.SamplingRulesFile = get("O11Y_XRAY_SAMPLING_RULES")
-	if b, ok := boolVar("O11Y_XRAY_CENTRALIZED_SAMPLING", false); ok {
-		t.CentralizedSampling = b
-	}
-	t.Propagators = list("OTEL_PROPAGATORS")
-	t.SegmentName = get("AWS_XRAY_TRACING_NAME")
-	t.IndexedAttributes = list("O11Y_XRAY_INDEXED_ATTRIBUTES")
-	if g := c.ResourceAttributes["aws.log.group.names"]; g != "" {
-		t.LogGroupNames = strings.Split(g, "&")
-	}
-	t.LogGroupNames = append(t.LogGroupNames, list("O11Y_XRAY_LOG_GROUPS")...)
-	badQueue := ""
-	if v := get("O11Y_TRACES_QUEUE_SIZE"); v != "" {
-		if n, err := strconv.Atoi(v); err == nil && n > 0 {
-			t.QueueSize = n
-		} else {
-			badQueue = v
-		}
-	}
-	if b, ok := boolVar("AWS_XRAY_SDK_DISABLED", false); ok && b && t.Exporter == "" {
-		t.Exporter = "none"
-	}
-	if badQueue != "" {
-		// The fallback depends on the exporter, known only now.
-		warn("O11Y_TRACES_QUEUE_SIZE", badQueue, "not a positive integer", queueFallback(t, get))
-	}
+// OTLP protocols. "http/json" is reported and sent as protobuf.
+const (
+	OTLPProtocolGRPC         OTLPProtocol = "grpc"
+	OTLPProtocolHTTPProtobuf OTLPProtocol = "http/protobuf"
+)
 
-	// Metrics.
-	m := &c.Metrics
-	if b, ok := boolVar("O11Y_METRICS_DISABLED", false); ok {
-		m.Disabled = b
-	}
-	m.Namespace = get("AWS_EMF_NAMESPACE")
-	if n := get("AWS_EMF_SERVICE_NAME"); n != "" && c.ServiceName == "" {
-		c.ServiceName = n
-	}
-	m.ServiceType = get("AWS_EMF_SERVICE_TYPE")
-	m.LogGroupName = get("AWS_EMF_LOG_GROUP_NAME")
-	m.LogStreamName = get("AWS_EMF_LOG_STREAM_NAME")
-	m.AgentEndpoint = get("AWS_EMF_AGENT_ENDPOINT")
-	switch e := get("AWS_EMF_ENVIRONMENT"); strings.ToLower(e) {
-	case "":
-	case "local", "lambda":
-		m.AgentEndpoint = "" // stdout, as in the official libraries
-	case "agent", "ec2", "ecs":
-		if m.AgentEndpoint == "" {
-			m.AgentEndpoint = "tcp://127.0.0.1:25888" // the agent's default EMF listener
-		}
-	default:
-		fallback := "stdout"
-		if m.AgentEndpoint != "" {
-			fallback = "AWS_EMF_AGENT_ENDPOINT"
-		}
-		warn("AWS_EMF_ENVIRONMENT", e, "unknown environment (want Agent, EC2, ECS, Local or Lambda)", fallback)
-	}
-	m.FlushInterval = durVar("O11Y_METRICS_FLUSH_INTERVAL", metrics.DefaultFlushInterval)
-	if b, ok := boolVar("O11Y_METRICS_DIMENSION_ENVIRONMENT", false); ok {
-		m.DimensionEnvironment = b
-	}
-	if b, ok := boolVar("O11Y_METRICS_DIMENSION_VERSION", false); ok {
-		m.DimensionVersion = b
-	}
-	if b, ok := boolVar("O11Y_METRICS_OTEL", true); ok {
-		m.DisableOTelMetrics = !b
-	}
+// OTLPCompression is the OTLP payload compression
+// (OTEL_EXPORTER_OTLP_COMPRESSION).
+type OTLPCompression string
 
-	// Logs.
-	l := &c.Logs
-	if v := get("O11Y_LOG_LEVEL"); v != "" {
-		if err := l.Level.UnmarshalText([]byte(v)); err != nil {
-			l.Level = slog.LevelInfo
-			warn("O11Y_LOG_LEVEL", v, "not a level (want debug, info, warn, error, or e.g. info+2)", "info")
-		}
-	}
-	if v := get("O11Y_LOG_DEBUG_SAMPLE_RATE"); v != "" {
-		f, err := strconv.ParseFloat(v, 64)
-		if err != nil || f < 0 || f > 1 {
-			warn("O11Y_LOG_DEBUG_SAMPLE_RATE", v, "not a number in [0, 1]", "0")
-		} else {
-			l.DebugSampleRate = f
-		}
-	}
-	if v, ok := lookup("O11Y_LOG_REDACT_KEYS"); ok {
-		l.RedactKeys = list("O11Y_LOG_REDACT_KEYS")
-		if l.RedactKeys == nil && strings.TrimSpace(v) == "" {
-			l.RedactKeys = []string{}
-		}
-	}
-	l.AccessLog = strings.ToLower(get("O11Y_ACCESS_LOG"))
-	if b, ok := boolVar("O11Y_LOG_SET_DEFAULT", false); ok {
-		l.SetDefault = b
-	}
-	return c, warns
-}
+// OTLP compressions.
+const (
+	OTLPCompressionGzip OTLPCompression = "gzip"
+	OTLPCompressionNone OTLPCompression = "none"
+)
 
-// parseDuration reads a Go duration ("90s", "1m") or plain seconds ("60").
-func parseDuration(v string) (time.Duration, bool) {
-	if d, err := time.ParseDuration(v); err == nil {
-		return d, true
-	}
-	if n, err := strconv.Atoi(v); err == nil {
-		return time.Duration(n) * time.Second, true
-	}
-	return 0, false
-}
+// SamplerName is an OTEL_TRACES_SAMPLER name. The ratio samplers read
+// TracesConfig.SamplerArg.
+type SamplerName string
 
-// splitList splits a comma- or space-separated list, dropping empty items.
-func splitList(v string) []string {
-	var out []string
-	for _, p := range strings.FieldsFunc(v, func(r rune) bool { return r == ',' || r == ' ' }) {
-		if p = strings.TrimSpace(p); p != "" {
-			out = append(out, p)
-		}
-	}
-	return out
-}
+// Samplers.
+const (
+	SamplerXRay                    SamplerName = "xray" // X-Ray sampling rules for roots, parent-based
+	SamplerAlwaysOn                SamplerName = "always_on"
+	SamplerAlwaysOff               SamplerName = "always_off"
+	SamplerTraceIDRatio            SamplerName = "traceidratio"
+	SamplerParentBasedAlwaysOn     SamplerName = "parentbased_always_on"
+	SamplerParentBasedAlwaysOff    SamplerName = "parentbased_always_off"
+	SamplerParentBasedTraceIDRatio SamplerName = "parentbased_traceidratio"
+)
 
-// parseResourceAttributes parses the OTEL_RESOURCE_ATTRIBUTES form
-// "k1=v1,k2=v2" with percent-encoded values. Malformed pairs are skipped
-// and returned (key only when the value is badly encoded), as the spec
-// asks: the other pairs still apply.
-func parseResourceAttributes(s string) (map[string]string, []string) {
-	if s == "" {
-		return nil, nil
-	}
-	out := make(map[string]string)
-	var skipped []string
-	for _, kv := range strings.Split(s, ",") {
-		if strings.TrimSpace(kv) == "" {
-			continue
-		}
-		k, v, ok := strings.Cut(kv, "=")
-		k = strings.TrimSpace(k)
-		if !ok || k == "" {
-			skipped = append(skipped, strings.TrimSpace(kv))
-			continue
-		}
-		v = strings.TrimSpace(v)
-		dec, err := urlUnescape(v)
-		if err != nil {
-			skipped = append(skipped, k+"=…")
-			continue
-		}
-		out[k] = dec
-	}
-	return out, skipped
-}
+// Platform is the AWS platform resource detection assumes (O11Y_PLATFORM).
+// The cloud.platform spellings ("aws_ecs", …) are accepted too.
+type Platform string
 
-func urlUnescape(s string) (string, error) {
-	if !strings.Contains(s, "%") {
-		return s, nil
-	}
-	var b strings.Builder
-	for i := 0; i < len(s); i++ {
-		if s[i] == '%' && i+2 < len(s) {
-			n, err := strconv.ParseUint(s[i+1:i+3], 16, 8)
-			if err != nil {
-				return "", err
-			}
-			b.WriteByte(byte(n))
-			i += 2
-			continue
-		}
-		b.WriteByte(s[i])
-	}
-	return b.String(), nil
-}
+// Platforms.
+const (
+	PlatformECS       Platform = "ecs" // ECS on Fargate or EC2
+	PlatformAppRunner Platform = "apprunner"
+	PlatformLambda    Platform = "lambda"
+	PlatformEKS       Platform = "eks"
+	PlatformEC2       Platform = "ec2"
+	PlatformNone      Platform = "none" // no platform detection, service attributes only
+)
+
+// AccessLogLevel is the level of a successful request's access line
+// (O11Y_ACCESS_LOG).
+type AccessLogLevel string
+
+// Access-line levels.
+const (
+	AccessLogInfo  AccessLogLevel = "info"
+	AccessLogDebug AccessLogLevel = "debug"
+	AccessLogWarn  AccessLogLevel = "warn"
+	AccessLogOff   AccessLogLevel = "off" // no access lines
+)

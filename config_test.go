@@ -6,6 +6,9 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/o11y-go/o11y/internal/mwcore"
 )
 
 func lookupFrom(m map[string]string) func(string) (string, bool) {
@@ -53,14 +56,14 @@ func TestConfigFromEnv(t *testing.T) {
 			name: "disabled",
 			env:  map[string]string{"OTEL_SDK_DISABLED": "true"},
 			check: func(t *testing.T, c Config) {
-				assert.True(t, c.Disabled)
+				assert.True(t, c.Disable)
 			},
 		},
 		{
 			name:  "unparseable boolean is reported and ignored",
 			env:   map[string]string{"OTEL_SDK_DISABLED": "yes please"},
 			warns: 1,
-			check: func(t *testing.T, c Config) { assert.False(t, c.Disabled) },
+			check: func(t *testing.T, c Config) { assert.False(t, c.Disable) },
 		},
 		{
 			name: "traces: signal-specific OTLP endpoint and protocol win",
@@ -81,8 +84,8 @@ func TestConfigFromEnv(t *testing.T) {
 			check: func(t *testing.T, c Config) {
 				tr := c.Traces
 				assert.Equal(t, "http://collector:4318/v1/traces", tr.OTLPEndpoint)
-				assert.Equal(t, "http/protobuf", tr.OTLPProtocol)
-				assert.Equal(t, "parentbased_traceidratio", tr.Sampler)
+				assert.Equal(t, OTLPProtocolHTTPProtobuf, tr.OTLPProtocol)
+				assert.Equal(t, SamplerParentBasedTraceIDRatio, tr.Sampler)
 				assert.Equal(t, "0.25", tr.SamplerArg)
 				assert.Equal(t, []string{"xray", "tracecontext", "baggage"}, tr.Propagators)
 				assert.Equal(t, "tcp:127.0.0.1:2000 udp:127.0.0.2:2001", tr.DaemonAddress)
@@ -103,7 +106,7 @@ func TestConfigFromEnv(t *testing.T) {
 			name: "AWS_XRAY_SDK_DISABLED turns the trace exporter off",
 			env:  map[string]string{"AWS_XRAY_SDK_DISABLED": "true"},
 			check: func(t *testing.T, c Config) {
-				assert.Equal(t, "none", c.Traces.Exporter)
+				assert.Equal(t, ExporterNone, c.Traces.Exporter)
 			},
 		},
 		{
@@ -152,7 +155,7 @@ func TestConfigFromEnv(t *testing.T) {
 				assert.Equal(t, slog.LevelDebug, c.Logs.Level)
 				assert.Equal(t, 0.1, c.Logs.DebugSampleRate)
 				assert.Equal(t, []string{"ssn", "card_number"}, c.Logs.RedactKeys)
-				assert.Equal(t, "off", c.Logs.AccessLog)
+				assert.Equal(t, AccessLogOff, c.Logs.AccessLog)
 				assert.True(t, c.Logs.SetDefault)
 			},
 		},
@@ -181,5 +184,93 @@ func TestConfigFromEnv(t *testing.T) {
 			assert.Len(t, warns, tc.warns, "warnings: %v", warns)
 			tc.check(t, c)
 		})
+	}
+}
+
+// Every typed constant is a value validate accepts as is: a constant that
+// drifts from the accepted spellings would be reported and replaced.
+func TestTypedConstantsAreValid(t *testing.T) {
+	var cfgs []Config
+	for _, e := range []Exporter{ExporterXRay, ExporterOTLP, ExporterNone} {
+		cfgs = append(cfgs, Config{Traces: TracesConfig{Exporter: e}})
+	}
+	for _, s := range []SamplerName{SamplerXRay, SamplerAlwaysOn, SamplerAlwaysOff, SamplerTraceIDRatio,
+		SamplerParentBasedAlwaysOn, SamplerParentBasedAlwaysOff, SamplerParentBasedTraceIDRatio} {
+		cfgs = append(cfgs, Config{Traces: TracesConfig{Sampler: s, SamplerArg: "0.5"}})
+	}
+	for _, p := range []Platform{PlatformECS, PlatformAppRunner, PlatformLambda, PlatformEKS, PlatformEC2, PlatformNone} {
+		cfgs = append(cfgs, Config{Platform: p})
+	}
+	for _, a := range []AccessLogLevel{AccessLogInfo, AccessLogDebug, AccessLogWarn, AccessLogOff} {
+		cfgs = append(cfgs, Config{Logs: LogsConfig{AccessLog: a}})
+	}
+	for _, c := range cfgs {
+		want := c
+		assert.Empty(t, c.validate(), "%+v", want)
+		assert.Equal(t, want, c, "kept as is")
+	}
+}
+
+// An unknown value set in code is replaced by its fallback and reported,
+// naming the Config field: never silent.
+func TestTypedFieldsUnknownValueFallsBack(t *testing.T) {
+	tests := []struct {
+		name, field, fallback string
+		cfg                   Config
+		check                 func(t *testing.T, c Config)
+	}{
+		{"exporter", "Config.Traces.Exporter", "xray", Config{Traces: TracesConfig{Exporter: "zipkin"}},
+			func(t *testing.T, c Config) { assert.Equal(t, ExporterXRay, c.Traces.Exporter) }},
+		{"exporter with an OTLP endpoint", "Config.Traces.Exporter", "otlp",
+			Config{Traces: TracesConfig{Exporter: "zipkin", OTLPEndpoint: "http://collector:4318/v1/traces"}},
+			func(t *testing.T, c Config) { assert.Equal(t, ExporterOTLP, c.Traces.Exporter) }},
+		{"sampler", "Config.Traces.Sampler", "xray", Config{Traces: TracesConfig{Sampler: "sometimes"}},
+			func(t *testing.T, c Config) { assert.Empty(t, c.Traces.Sampler, "the default: X-Ray rules") }},
+		{"platform", "Config.Platform", "auto-detection", Config{Platform: "heroku"},
+			func(t *testing.T, c Config) { assert.Empty(t, c.Platform) }},
+		{"access log", "Config.Logs.AccessLog", "info", Config{Logs: LogsConfig{AccessLog: "loud"}},
+			func(t *testing.T, c Config) { assert.Equal(t, AccessLogInfo, c.Logs.AccessLog) }},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			c := tc.cfg
+			errs := c.validate()
+			require.Len(t, errs, 1)
+			assert.Equal(t, tc.field, errs[0].Name)
+			assert.Equal(t, tc.fallback, errs[0].Fallback)
+			tc.check(t, c)
+		})
+	}
+	// Spelling is not case-sensitive, as for the environment variable.
+	c := Config{Traces: TracesConfig{Exporter: "OTLP"}}
+	assert.Empty(t, c.validate())
+	assert.Equal(t, ExporterOTLP, c.Traces.Exporter)
+}
+
+// The access-line constants mean what their names say in both middlewares.
+func TestAccessLogLevels(t *testing.T) {
+	for level, want := range map[AccessLogLevel]mwcore.Access{
+		"":             {On: true, Base: slog.LevelInfo},
+		AccessLogInfo:  {On: true, Base: slog.LevelInfo},
+		AccessLogDebug: {On: true, Base: slog.LevelDebug},
+		AccessLogWarn:  {On: true, Base: slog.LevelWarn},
+		AccessLogOff:   {},
+	} {
+		assert.Equal(t, want, mwcore.AccessFromConfig(level), "%q", level)
+	}
+}
+
+// The OTLP constants are values the exporter (which checks them) accepts.
+func TestOTLPConstantsAreValid(t *testing.T) {
+	for _, p := range []OTLPProtocol{OTLPProtocolGRPC, OTLPProtocolHTTPProtobuf} {
+		for _, comp := range []OTLPCompression{OTLPCompressionGzip, OTLPCompressionNone} {
+			var reports []error
+			c := Config{getenv: func(string) string { return "" }, Traces: TracesConfig{OTLPProtocol: p, OTLPCompression: comp}}
+			e, err := newOTLPExporter(&c, func(err error) { reports = append(reports, err) })
+			require.NoError(t, err)
+			assert.Empty(t, reports)
+			assert.Equal(t, string(p), e.Protocol())
+			assert.Equal(t, comp == OTLPCompressionGzip, e.Compressed())
+		}
 	}
 }

@@ -2,6 +2,8 @@ package o11y
 
 import (
 	"math"
+	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"time"
@@ -48,15 +50,15 @@ func (c *Config) validate() []*ConfigError {
 	t := &c.Traces
 
 	// Traces.
-	switch strings.ToLower(strings.TrimSpace(t.Exporter)) {
-	case "", "xray", "otlp", "none":
-		t.Exporter = strings.ToLower(strings.TrimSpace(t.Exporter))
+	switch e := Exporter(strings.ToLower(strings.TrimSpace(string(t.Exporter)))); e {
+	case "", ExporterXRay, ExporterOTLP, ExporterNone:
+		t.Exporter = e
 	default:
-		fallback := "xray"
+		fallback := ExporterXRay
 		if unset := (TracesConfig{OTLPEndpoint: t.OTLPEndpoint}); otlpChosen(&unset, c.env()) {
-			fallback = "otlp"
+			fallback = ExporterOTLP
 		}
-		bad("Traces.Exporter", t.Exporter, "unknown traces exporter (want xray, otlp or none)", fallback, "OTEL_TRACES_EXPORTER")
+		bad("Traces.Exporter", string(t.Exporter), "unknown traces exporter (want xray, otlp or none)", string(fallback), "OTEL_TRACES_EXPORTER")
 		t.Exporter = fallback
 	}
 	if _, _, err := xrayudp.ParseDaemonAddress(t.DaemonAddress); err != nil {
@@ -64,11 +66,11 @@ func (c *Config) validate() []*ConfigError {
 			xrayudp.DefaultDaemonAddress, "AWS_XRAY_DAEMON_ADDRESS")
 		t.DaemonAddress = ""
 	}
-	if _, err := tracing.SamplerFromName(t.Sampler, "", nil); err != nil {
-		bad("Traces.Sampler", t.Sampler, "unknown sampler (want xray, always_on, always_off, traceidratio, "+
+	if _, err := tracing.SamplerFromName(string(t.Sampler), "", nil); err != nil {
+		bad("Traces.Sampler", string(t.Sampler), "unknown sampler (want xray, always_on, always_off, traceidratio, "+
 			"parentbased_always_on, parentbased_always_off or parentbased_traceidratio)", "xray", "OTEL_TRACES_SAMPLER")
 		t.Sampler, t.SamplerArg = "", ""
-	} else if _, err := tracing.SamplerFromName(t.Sampler, t.SamplerArg, nil); err != nil {
+	} else if _, err := tracing.SamplerFromName(string(t.Sampler), t.SamplerArg, nil); err != nil {
 		bad("Traces.SamplerArg", t.SamplerArg, "not a ratio in [0, 1]", "1", "OTEL_TRACES_SAMPLER_ARG")
 		t.SamplerArg = ""
 	}
@@ -105,11 +107,11 @@ func (c *Config) validate() []*ConfigError {
 	// *ConfigError through the SDK's reporter.
 
 	// Resource.
-	switch strings.ToLower(strings.TrimSpace(c.Platform)) {
+	switch strings.ToLower(strings.TrimSpace(string(c.Platform))) {
 	case "", "ecs", "aws_ecs", "fargate", "apprunner", "app_runner", "aws_app_runner", "lambda", "aws_lambda",
 		"eks", "aws_eks", "k8s", "kubernetes", "ec2", "aws_ec2", "none", "off", "false", "local":
 	default:
-		bad("Platform", c.Platform, "unknown platform (want ecs, apprunner, lambda, eks, ec2 or none)", "auto-detection", "O11Y_PLATFORM")
+		bad("Platform", string(c.Platform), "unknown platform (want ecs, apprunner, lambda, eks, ec2 or none)", "auto-detection", "O11Y_PLATFORM")
 		c.Platform = ""
 	}
 
@@ -150,11 +152,11 @@ func (c *Config) validate() []*ConfigError {
 		badAs("Logs.DebugSampleRate", strconv.FormatFloat(r, 'g', -1, 64), sameF, "not a number in [0, 1]", "0", "O11Y_LOG_DEBUG_SAMPLE_RATE")
 		l.DebugSampleRate = 0
 	}
-	switch strings.ToLower(strings.TrimSpace(l.AccessLog)) {
+	switch strings.ToLower(strings.TrimSpace(string(l.AccessLog))) {
 	case "", "info", "debug", "warn", "warning", "off", "none", "false", "0":
 	default:
-		bad("Logs.AccessLog", l.AccessLog, "unknown access-log level (want info, debug, warn or off)", "info", "O11Y_ACCESS_LOG")
-		l.AccessLog = "info"
+		bad("Logs.AccessLog", string(l.AccessLog), "unknown access-log level (want info, debug, warn or off)", "info", "O11Y_ACCESS_LOG")
+		l.AccessLog = AccessLogInfo
 	}
 	return errs
 }
@@ -162,8 +164,8 @@ func (c *Config) validate() []*ConfigError {
 // otlpChosen says whether Start exports traces with OTLP: named, or the
 // exporter left unset and an OTLP endpoint set in code or the environment.
 func otlpChosen(t *TracesConfig, getenv func(string) string) bool {
-	switch strings.ToLower(strings.TrimSpace(t.Exporter)) {
-	case "otlp":
+	switch Exporter(strings.ToLower(strings.TrimSpace(string(t.Exporter)))) {
+	case ExporterOTLP:
 		return true
 	case "":
 		return strings.TrimSpace(t.OTLPEndpoint) != "" ||
@@ -192,4 +194,28 @@ func durationText(d time.Duration) string {
 		return strconv.FormatInt(int64(d/time.Second), 10) + "s"
 	}
 	return d.String()
+}
+
+// withDefaults fills the settings left at their zero value (after
+// validate) with the defaults Start uses.
+func (c Config) withDefaults() Config {
+	if c.ServiceName == "" {
+		c.ServiceName = filepath.Base(os.Args[0])
+		if c.ServiceName == "" || c.ServiceName == "." {
+			c.ServiceName = "unknown_service"
+		}
+	}
+	if c.DetectTimeout <= 0 {
+		c.DetectTimeout = 500 * time.Millisecond
+	}
+	if c.Metrics.Namespace == "" {
+		c.Metrics.Namespace = c.ServiceName
+	}
+	if c.Metrics.FlushInterval <= 0 {
+		c.Metrics.FlushInterval = 60 * time.Second
+	}
+	if c.Traces.MaxAttributeLength == 0 {
+		c.Traces.MaxAttributeLength = 8192
+	}
+	return c
 }

@@ -129,7 +129,7 @@ func reportTo(r *report.Reporter, component string, err error) {
 
 // OpenTelemetry's own problems (otel.Handle, and its internal logr logger,
 // which by default prints plain-text lines on stderr) are routed to the
-// reporter of the SDK installed last by Start without SkipGlobal, so they
+// reporter of the SDK installed last by Start without DisableGlobals, so they
 // reach Config.ErrorHandler in the same format, rate-limited.
 var (
 	otelRoute atomic.Pointer[report.Reporter]

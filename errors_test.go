@@ -53,13 +53,13 @@ func TestReportLineFormat(t *testing.T) {
 }
 
 // OpenTelemetry's own errors and internal log lines reach the ErrorHandler
-// in the SDK's format, rate-limited, once Start has run without SkipGlobal.
+// in the SDK's format, rate-limited, once Start has run without DisableGlobals.
 func TestOTelErrorsRouted(t *testing.T) {
 	restoreGlobals(t)
 	seen := &errorsSeen{}
 	cfg := baseConfig(nil, seen)
 	cfg.Output = &syncBuffer{}
-	cfg.SkipGlobal = false
+	cfg.DisableGlobals = false
 	cfg.Traces.Exporter = "none"
 	s, err := Start(context.Background(), cfg)
 	require.NoError(t, err)

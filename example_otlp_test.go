@@ -28,15 +28,15 @@ func ExampleTracesConfig_otlp() {
 	cfg := o11y.Config{
 		ServiceName:              "orders",
 		DisableResourceDetection: true,
-		SkipGlobal:               true,
+		DisableGlobals:           true,
 		Output:                   io.Discard,
-		Metrics:                  o11y.MetricsConfig{Disabled: true},
+		Metrics:                  o11y.MetricsConfig{Disable: true},
 		Traces: o11y.TracesConfig{
-			Sampler:         "always_on",
+			Sampler:         o11y.SamplerAlwaysOn,
 			OTLPEndpoint:    collector.URL + "/v1/traces", // a traces URL is used as is
-			OTLPProtocol:    "http/protobuf",
+			OTLPProtocol:    o11y.OTLPProtocolHTTPProtobuf,
 			OTLPHeaders:     map[string]string{"api-key": "secret"},
-			OTLPCompression: "gzip",
+			OTLPCompression: o11y.OTLPCompressionGzip,
 			OTLPTimeout:     5 * time.Second,
 			OTLPTLSConfig:   &tls.Config{RootCAs: privateCA}, // add Certificates for mutual TLS
 		},

@@ -11,16 +11,16 @@ import (
 )
 
 // Start reads nothing by itself: pass ConfigFromEnv() in production, or a
-// literal Config. Here traces are dropped ("none") so the example needs no
+// literal Config. Here traces are not exported (ExporterNone) so the example needs no
 // daemon, and logs go to stdout.
 func ExampleStart() {
 	sdk, err := o11y.Start(context.Background(), o11y.Config{
 		ServiceName:              "orders",
 		DisableResourceDetection: true,
-		SkipGlobal:               true,
+		DisableGlobals:           true,
 		Output:                   os.Stdout,
-		Traces:                   o11y.TracesConfig{Exporter: "none", Sampler: "always_on"},
-		Metrics:                  o11y.MetricsConfig{Disabled: true},
+		Traces:                   o11y.TracesConfig{Exporter: o11y.ExporterNone, Sampler: o11y.SamplerAlwaysOn},
+		Metrics:                  o11y.MetricsConfig{Disable: true},
 	})
 	if err != nil {
 		fmt.Println("degraded:", err)

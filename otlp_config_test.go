@@ -74,11 +74,11 @@ func configFromTestEnv(t *testing.T, env map[string]string, seen *errorsSeen) Co
 	}
 	cfg := ConfigFromEnv()
 	cfg.Output = &bytes.Buffer{}
-	cfg.SkipGlobal = true
+	cfg.DisableGlobals = true
 	cfg.DisableResourceDetection = true
 	cfg.ErrorHandler = seen.handle
 	cfg.Traces.Sampler = "always_on"
-	cfg.Metrics.Disabled = true
+	cfg.Metrics.Disable = true
 	return cfg
 }
 

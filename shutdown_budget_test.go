@@ -58,7 +58,7 @@ func TestShutdownReturnsWithinItsBudget(t *testing.T) {
 			cfg := baseConfig(nil, seen)
 			cfg.Output = &syncBuffer{}
 			cfg.getenv = hour
-			cfg.Traces.OTLPEndpoint, cfg.Traces.OTLPProtocol = tc.endpoint, tc.protocol
+			cfg.Traces.OTLPEndpoint, cfg.Traces.OTLPProtocol = tc.endpoint, OTLPProtocol(tc.protocol)
 			cfg.Metrics.AgentEndpoint = "tcp://" + refusingTCPAddr(t)
 			sdk, err := Start(context.Background(), cfg)
 			require.NoError(t, err)

@@ -23,7 +23,7 @@ func o11ySDK(tb testing.TB, traces o11y.TracesConfig) *o11y.SDK {
 	sdk, err := o11y.Start(context.Background(), o11y.Config{
 		ServiceName:              "orders",
 		Output:                   io.Discard,
-		SkipGlobal:               true,
+		DisableGlobals:           true,
 		DisableResourceDetection: true,
 		Traces:                   traces,
 		Metrics:                  o11y.MetricsConfig{FlushInterval: time.Minute},

@@ -45,10 +45,10 @@ func New(tb testing.TB, opts ...func(*o11y.Config)) (*o11y.SDK, *Recorder) {
 		ServiceName:              "test",
 		Output:                   r.out,
 		DisableResourceDetection: true,
-		SkipGlobal:               true,
+		DisableGlobals:           true,
 		Traces: o11y.TracesConfig{
-			Exporter:       "none",
-			Sampler:        "always_on",
+			Exporter:       o11y.ExporterNone,
+			Sampler:        o11y.SamplerAlwaysOn,
 			SpanProcessors: []sdktrace.SpanProcessor{sdktrace.NewSimpleSpanProcessor(r.spans)},
 		},
 		Metrics: o11y.MetricsConfig{FlushInterval: time.Hour},

@@ -255,7 +255,7 @@ func TestDegradedInfrastructureLatency(t *testing.T) {
 // TestOTLPFailuresReachErrorHandler: with an OTLP collector refusing
 // connections, the failure must reach Config.ErrorHandler (rate-limited),
 // as the X-Ray exporter's does, rather than only the OpenTelemetry global
-// error handler (which the SDK does not rate-limit and, with SkipGlobal or
+// error handler (which the SDK does not rate-limit and, with DisableGlobals or
 // a user-installed handler, may never see it).
 func TestOTLPFailuresReachErrorHandler(t *testing.T) {
 	errs := &counter{}
@@ -292,7 +292,7 @@ func TestStartAndShutdownNeverBlock(t *testing.T) {
 	errs := &counter{}
 	cfg := o11y.ConfigFromEnv()
 	base := baseConfig(&lineBuf{discard: true}, errs)
-	cfg.ServiceName, cfg.Output, cfg.SkipGlobal, cfg.ErrorHandler = base.ServiceName, base.Output, true, errs.add
+	cfg.ServiceName, cfg.Output, cfg.DisableGlobals, cfg.ErrorHandler = base.ServiceName, base.Output, true, errs.add
 	cfg.Platform = "ecs"
 	cfg.DetectTimeout = 300 * time.Millisecond
 	cfg.Traces.Exporter = "otlp"

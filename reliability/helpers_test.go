@@ -416,7 +416,7 @@ func baseConfig(buf io.Writer, errs *counter) o11y.Config {
 		ServiceName:              "reliability",
 		Output:                   buf,
 		DisableResourceDetection: true,
-		SkipGlobal:               true,
+		DisableGlobals:           true,
 		ErrorHandler:             errs.add,
 		Traces: o11y.TracesConfig{
 			Exporter: "none",

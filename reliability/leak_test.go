@@ -79,7 +79,7 @@ func TestNoGoroutineLeaks(t *testing.T) {
 			},
 			func(c *o11y.Config) { c.Metrics.AgentEndpoint = "tcp://" + refusedAddr(t) },
 			func(c *o11y.Config) { c.Metrics.AgentEndpoint = "udp://" + refusedAddr(t) },
-			func(c *o11y.Config) { c.Disabled = true },
+			func(c *o11y.Config) { c.Disable = true },
 		} {
 			sdk, err := o11y.Start(context.Background(), leakConfig(t, edit))
 			if err != nil {
@@ -102,7 +102,7 @@ func TestNoGoroutineLeaks(t *testing.T) {
 		var sdks []*o11y.SDK
 		for _, proto := range []string{"grpc", "http/protobuf"} {
 			sdk, err := o11y.Start(context.Background(), leakConfig(t, func(c *o11y.Config) {
-				c.Traces.Exporter, c.Traces.OTLPProtocol, c.Traces.OTLPEndpoint = "otlp", proto, "http://"+refusedAddr(t)
+				c.Traces.Exporter, c.Traces.OTLPProtocol, c.Traces.OTLPEndpoint = "otlp", o11y.OTLPProtocol(proto), "http://"+refusedAddr(t)
 			}))
 			if err != nil {
 				t.Fatal(err)

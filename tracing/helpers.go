@@ -44,7 +44,7 @@ const maxMetadataLen = 8 << 10
 
 // Start starts a span named name as a child of the span in ctx and returns
 // the context holding it. The span comes from the provider of the span in
-// ctx when that span is recording (so an SDK started with SkipGlobal, or one
+// ctx when that span is recording (so an SDK started with DisableGlobals, or one
 // of several SDKs in a process, keeps its own spans), else from the global
 // tracer provider (the one o11y.Start installs). It never fails: without a
 // configured provider the span is a no-op. End the span when the work is done:

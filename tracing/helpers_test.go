@@ -244,7 +244,7 @@ func TestStartUsesTheParentSpansProvider(t *testing.T) {
 	exp := tracetest.NewInMemoryExporter()
 	tp := sdktrace.NewTracerProvider(sdktrace.WithSyncer(exp))
 	defer tp.Shutdown(context.Background())
-	// The global provider is not tp: a SkipGlobal SDK, or one of several.
+	// The global provider is not tp: a DisableGlobals SDK, or one of several.
 	ctx, parent := tp.Tracer("t").Start(context.Background(), "parent")
 	_, child := Start(ctx, "child")
 	child.End()

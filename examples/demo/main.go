@@ -167,7 +167,7 @@ func Run(ctx context.Context, o Options, stdout, human io.Writer) (Stats, error)
 			Environment:              "local",
 			Output:                   lines,
 			DisableResourceDetection: true,
-			SkipGlobal:               !global,
+			DisableGlobals:           !global,
 		}
 		cfg.Traces.Exporter = "xray"
 		cfg.Traces.DaemonAddress = daemon.Addr()

@@ -65,7 +65,7 @@ func TestReceiversWithSDK(t *testing.T) {
 	}
 	ids := map[string]string{}
 	for _, p := range paths {
-		cfg := o11y.Config{ServiceName: p.service, Output: &bytes.Buffer{}, DisableResourceDetection: true, SkipGlobal: true}
+		cfg := o11y.Config{ServiceName: p.service, Output: &bytes.Buffer{}, DisableResourceDetection: true, DisableGlobals: true}
 		cfg.Traces.Sampler = "always_on"
 		cfg.Traces.IndexedAttributes = []string{"order_id"}
 		cfg.Metrics.AgentEndpoint = "tcp://" + c.Addr("emf")

@@ -19,8 +19,11 @@ type Access struct {
 // "false", "0") turns the line off; "debug", "info" (the default, also for
 // "" and unknown values, which the root package reports) and "warn" set the
 // base level.
-func AccessFromConfig(s string) Access {
-	switch strings.ToLower(strings.TrimSpace(s)) {
+//
+// It takes the root's named string type (o11y.AccessLogLevel) without
+// importing the root package.
+func AccessFromConfig[S ~string](s S) Access {
+	switch strings.ToLower(strings.TrimSpace(string(s))) {
 	case "off", "none", "false", "0":
 		return Access{}
 	case "debug":

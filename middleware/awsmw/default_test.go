@@ -32,7 +32,7 @@ func TestInstrumentFollowsDefaultSDK(t *testing.T) {
 		DisableResourceDetection: true,
 		Output:                   io.Discard,
 		Traces:                   o11y.TracesConfig{Exporter: "none", Sampler: "always_on"},
-		Metrics:                  o11y.MetricsConfig{Disabled: true},
+		Metrics:                  o11y.MetricsConfig{Disable: true},
 	})
 	require.NoError(t, err)
 	t.Cleanup(func() {

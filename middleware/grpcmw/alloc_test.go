@@ -22,7 +22,7 @@ func TestServerHandlerAllocs(t *testing.T) {
 		{"always_on", 24},  // + the recording span, its attributes and snapshot (OTel SDK)
 	} {
 		t.Run(tc.sampler, func(t *testing.T) {
-			sdk, _ := o11ytest.New(t, func(c *o11y.Config) { c.Traces.Sampler = tc.sampler; c.Output = discard{} })
+			sdk, _ := o11ytest.New(t, func(c *o11y.Config) { c.Traces.Sampler = o11y.SamplerName(tc.sampler); c.Output = discard{} })
 			h := grpcmw.NewServerHandler(sdk)
 			ctx := incomingCtx()
 			got := testing.AllocsPerRun(200, func() { serverRPC(h, ctx) })

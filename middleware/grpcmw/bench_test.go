@@ -79,7 +79,7 @@ func incomingCtx() context.Context {
 func BenchmarkServerHandler(b *testing.B) {
 	for _, sampler := range []string{"always_on", "always_off"} {
 		b.Run(sampler, func(b *testing.B) {
-			sdk, _ := o11ytest.New(b, func(c *o11y.Config) { c.Traces.Sampler = sampler; c.Output = discard{} })
+			sdk, _ := o11ytest.New(b, func(c *o11y.Config) { c.Traces.Sampler = o11y.SamplerName(sampler); c.Output = discard{} })
 			h := grpcmw.NewServerHandler(sdk)
 			ctx := incomingCtx()
 			b.ReportAllocs()

@@ -118,7 +118,7 @@ func TestClientReplacesForwardedTraceMetadata(t *testing.T) {
 // nil SDK the handlers and interceptors stay out of the way.
 func TestDisabledSDK(t *testing.T) {
 	defer goleak.VerifyNone(t)
-	sdk, err := o11y.Start(context.Background(), o11y.Config{Disabled: true, SkipGlobal: true, Output: discard{}})
+	sdk, err := o11y.Start(context.Background(), o11y.Config{Disable: true, DisableGlobals: true, Output: discard{}})
 	require.NoError(t, err)
 	defer sdk.Shutdown(context.Background())
 	for _, s := range []*o11y.SDK{sdk, nil} {

@@ -27,10 +27,10 @@ import (
 func Example() {
 	spans := tracetest.NewInMemoryExporter()
 	sdk, _ := o11y.Start(context.Background(), o11y.Config{
-		ServiceName: "orders", Output: io.Discard, SkipGlobal: true, DisableResourceDetection: true,
+		ServiceName: "orders", Output: io.Discard, DisableGlobals: true, DisableResourceDetection: true,
 		Traces: o11y.TracesConfig{Exporter: "none", Sampler: "always_on",
 			SpanProcessors: []sdktrace.SpanProcessor{sdktrace.NewSimpleSpanProcessor(spans)}},
-		Metrics: o11y.MetricsConfig{Disabled: true},
+		Metrics: o11y.MetricsConfig{Disable: true},
 	})
 	defer func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second) // the SDK's share of the stop budget

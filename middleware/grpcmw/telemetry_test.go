@@ -144,7 +144,7 @@ func TestAccessLogSettings(t *testing.T) {
 		{"WithAccessLog(Error)", "off", []grpcmw.Option{grpcmw.WithAccessLog(slog.LevelError)}, []string{"ERROR", "ERROR", "ERROR"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			sdk, rec := o11ytest.New(t, func(c *o11y.Config) { c.Logs.AccessLog = tc.cfg })
+			sdk, rec := o11ytest.New(t, func(c *o11y.Config) { c.Logs.AccessLog = o11y.AccessLogLevel(tc.cfg) })
 			h := grpcmw.NewServerHandler(sdk, tc.opts...)
 			for _, c := range []codes.Code{codes.OK, codes.NotFound, codes.Unavailable} {
 				rpc(h, "/pkg.Orders/Get", c)

@@ -18,7 +18,7 @@ func exampleSDK() *o11y.SDK {
 		ServiceName:              "orders",
 		Output:                   io.Discard, // os.Stdout in a real service
 		DisableResourceDetection: true,
-		SkipGlobal:               true,
+		DisableGlobals:           true,
 		Traces:                   o11y.TracesConfig{Exporter: "none", Sampler: "always_on"},
 	})
 	return sdk

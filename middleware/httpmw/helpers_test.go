@@ -154,7 +154,7 @@ func benchSDK(tb testing.TB, sampler string) *o11y.SDK {
 	sdk, _ := newSDK(tb, func(c *o11y.Config) {
 		c.Output = io.Discard
 		c.Traces.SpanProcessors = nil // measure the span, not an exporter
-		c.Traces.Sampler = sampler
+		c.Traces.Sampler = o11y.SamplerName(sampler)
 	})
 	return sdk
 }

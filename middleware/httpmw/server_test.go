@@ -339,7 +339,7 @@ func TestAccessLevels(t *testing.T) {
 		{"off", map[int]string{}},
 	} {
 		t.Run("O11Y_ACCESS_LOG="+tc.cfg, func(t *testing.T) {
-			sdk, rec := newSDK(t, func(c *o11y.Config) { c.Logs.AccessLog = tc.cfg })
+			sdk, rec := newSDK(t, func(c *o11y.Config) { c.Logs.AccessLog = o11y.AccessLogLevel(tc.cfg) })
 			mw := httpmw.New(sdk)(h)
 			for _, code := range []int{200, 404, 429, 500} {
 				mw.ServeHTTP(httptest.NewRecorder(), httptest.NewRequest("GET", "/"+strconv.Itoa(code), nil))
@@ -584,7 +584,7 @@ func TestSecretsNeverRecorded(t *testing.T) {
 }
 
 func TestDisabledSDK(t *testing.T) {
-	sdk, err := o11y.Start(context.Background(), o11y.Config{Disabled: true, SkipGlobal: true, Output: io.Discard})
+	sdk, err := o11y.Start(context.Background(), o11y.Config{Disable: true, DisableGlobals: true, Output: io.Discard})
 	require.NoError(t, err)
 	h := httpmw.New(sdk)(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { _, _ = w.Write([]byte("ok")) }))
 	rr := httptest.NewRecorder()

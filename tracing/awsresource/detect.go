@@ -22,8 +22,12 @@ const DefaultTimeout = 300 * time.Millisecond
 // DefaultNamespaceFile is where Kubernetes mounts the pod's namespace.
 const DefaultNamespaceFile = "/var/run/secrets/kubernetes.io/serviceaccount/namespace"
 
-// Platform names accepted by [Options].Platform (the cloud.platform values;
-// the short forms "ecs", "apprunner", "lambda", "eks", "ec2" work too).
+// Platform is a platform [Options].Platform forces: one of the constants
+// below, or the short forms "ecs", "apprunner", "lambda", "eks", "ec2".
+type Platform string
+
+// The platforms, as their cloud.platform attribute values. They are untyped
+// so they also compare with the attribute's string value.
 const (
 	PlatformECS       = "aws_ecs"
 	PlatformAppRunner = "aws_app_runner"
@@ -52,13 +56,13 @@ type Options struct {
 
 	// Platform forces one platform instead of auto-detection; App Runner
 	// can only be chosen this way (it exposes no identifying variable).
-	Platform string
+	Platform Platform
 	// Getenv reads the environment variables listed in the package doc.
 	// Nil reads nothing: the root package passes os.Getenv.
 	Getenv func(string) string
-	// EC2 enables the EC2 instance metadata (IMDS) probe, used on EC2 and
-	// EKS. Off by default: off AWS the probe costs the whole timeout.
-	EC2 bool
+	// DetectEC2 enables the EC2 instance metadata (IMDS) probe, used on EC2
+	// and EKS. Off by default: off AWS the probe costs the whole timeout.
+	DetectEC2 bool
 
 	// ECSMetadataURI overrides ECS_CONTAINER_METADATA_URI_V4.
 	ECSMetadataURI string
@@ -180,7 +184,7 @@ func normalizePlatform(p string) string {
 }
 
 func (d *detector) detectPlatform(ctx context.Context, b *builder) error {
-	platform := normalizePlatform(d.opts.Platform)
+	platform := normalizePlatform(string(d.opts.Platform))
 	ecsURI := d.opts.ECSMetadataURI
 	if ecsURI == "" {
 		ecsURI = d.getenv("ECS_CONTAINER_METADATA_URI_V4")
@@ -198,7 +202,7 @@ func (d *detector) detectPlatform(ctx context.Context, b *builder) error {
 			platform = PlatformECS
 		case d.getenv("KUBERNETES_SERVICE_HOST") != "":
 			platform = PlatformEKS
-		case d.opts.EC2:
+		case d.opts.DetectEC2:
 			platform = PlatformEC2
 		default:
 			return nil
@@ -263,7 +267,7 @@ func (d *detector) eks(ctx context.Context, b *builder, forced bool) error {
 		addIf(b, keyK8sPodName, h) // a pod's hostname is its name
 	}
 	onAWS := forced || d.getenv("AWS_REGION") != "" || d.getenv("AWS_DEFAULT_REGION") != ""
-	if d.opts.EC2 {
+	if d.opts.DetectEC2 {
 		ok, err := d.ec2(ctx, b)
 		if err != nil {
 			errs = append(errs, err)

@@ -364,7 +364,7 @@ func TestDetectEC2(t *testing.T) {
 	srv := httptest.NewServer(mux)
 	defer srv.Close()
 
-	res, err := Detect(context.Background(), Options{EC2: true, IMDSEndpoint: srv.URL, Timeout: 2 * time.Second})
+	res, err := Detect(context.Background(), Options{DetectEC2: true, IMDSEndpoint: srv.URL, Timeout: 2 * time.Second})
 	require.NoError(t, err)
 	got := attrs(res)
 	for k, v := range map[string]any{
@@ -378,7 +378,7 @@ func TestDetectEC2(t *testing.T) {
 
 	// EKS on an EC2 node: IMDS is the AWS evidence.
 	res, err = Detect(context.Background(), Options{
-		EC2: true, IMDSEndpoint: srv.URL, Timeout: 2 * time.Second,
+		DetectEC2: true, IMDSEndpoint: srv.URL, Timeout: 2 * time.Second,
 		NamespaceFile: filepath.Join(t.TempDir(), "missing"),
 		Getenv:        env(map[string]string{"KUBERNETES_SERVICE_HOST": "10.100.0.1"}),
 	})
@@ -394,7 +394,7 @@ func TestDetectEC2Unreachable(t *testing.T) {
 	addr := ln.Addr().String()
 	require.NoError(t, ln.Close())
 	start := time.Now()
-	res, err := Detect(context.Background(), Options{ServiceName: "svc", EC2: true, IMDSEndpoint: "http://" + addr})
+	res, err := Detect(context.Background(), Options{ServiceName: "svc", DetectEC2: true, IMDSEndpoint: "http://" + addr})
 	assert.Less(t, time.Since(start), time.Second)
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "EC2")

@@ -23,7 +23,7 @@
 //
 // Without Options.Platform the first match wins: Lambda
 // (AWS_LAMBDA_FUNCTION_NAME), ECS (a task metadata URI), Kubernetes
-// (KUBERNETES_SERVICE_HOST), then EC2 when Options.EC2 allows probing the
+// (KUBERNETES_SERVICE_HOST), then EC2 when Options.DetectEC2 allows probing the
 // instance metadata service.
 //
 //   - ECS: this container's task metadata v4 and /task give cloud.region and

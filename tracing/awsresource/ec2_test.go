@@ -187,7 +187,7 @@ func TestEC2IMDS(t *testing.T) {
 			srv := httptest.NewServer(tt.imds)
 			defer srv.Close()
 			res, err := Detect(context.Background(), Options{
-				ServiceName: "svc", EC2: true, IMDSEndpoint: srv.URL + "/", Timeout: 10 * time.Second,
+				ServiceName: "svc", DetectEC2: true, IMDSEndpoint: srv.URL + "/", Timeout: 10 * time.Second,
 			})
 			if tt.wantErr == "" {
 				require.NoError(t, err)
@@ -229,7 +229,7 @@ func TestEC2IMDSHangs(t *testing.T) {
 	var err error
 	go func() {
 		defer close(done)
-		_, err = Detect(ctx, Options{EC2: true, IMDSEndpoint: srv.URL, Timeout: time.Hour})
+		_, err = Detect(ctx, Options{DetectEC2: true, IMDSEndpoint: srv.URL, Timeout: time.Hour})
 	}()
 	// Cancel once the token request has arrived: the probe must end then.
 	require.Eventually(t, func() bool { return len(f.requests()) > 0 }, 10*time.Second, time.Millisecond)

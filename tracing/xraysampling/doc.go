@@ -1,83 +1,36 @@
 // Package xraysampling implements AWS X-Ray sampling rules as an OpenTelemetry
-// [sdktrace.Sampler] for root spans.
+// [sdktrace.Sampler] for root spans. The root package sets it up from
+// O11Y_XRAY_SAMPLING_RULES and O11Y_XRAY_CENTRALIZED_SAMPLING; use it
+// directly only with your own tracer provider:
 //
-// # Decisions
+//	s, err := xraysampling.New(xraysampling.Options{ServiceName: "orders", RulesFile: "rules.json"})
+//	// err is for reporting: s is always usable (the default rule on error)
+//	tp := sdktrace.NewTracerProvider(sdktrace.WithSampler(tracing.ParentBased(s)))
+//	defer s.Shutdown(ctx)
 //
-// [Sampler.ShouldSample] picks the first rule that matches the span and
-// applies the rule's reservoir (a number of requests per second, taken
-// first) and then its fixed rate (a Bernoulli trial). With no configuration
-// the only rule is X-Ray's default: 1 request per second, then 5 % of the
-// rest. Reservoirs are per process: ten instances with a 1/s reservoir sample
-// up to ten requests per second between them.
+// [Sampler.ShouldSample] takes the first rule that matches and applies its
+// reservoir (requests per second, per process), then its fixed rate; with
+// no rules, X-Ray's default of 1 request/s plus 5 %. It decides for root
+// spans only: wrap it with tracing.ParentBased so children follow their
+// parent. It takes no locks and allocates nothing.
 //
-// The Sampler decides for root spans only. Wrap it in a parent-based sampler
-// (tracing.ParentBased) so that spans with a sampled or unsampled parent
-// follow it.
+// Rules match on the span's start attributes, the only ones a sampler sees:
+// start server spans with http.request.method, url.path (no query) and
+// server.address (the host without port), as httpmw and grpcmw do; legacy
+// http.method, http.target and http.host are accepted. Patterns use '*' and
+// '?' and ignore case; a property the span lacks matches only "*".
+// Options.Rules or RulesFile take the X-Ray local rule format (version 1
+// or 2), evaluated in order, then the default rule.
 //
-// # What is matched: the start-attribute contract
+// With Options.Centralized the sampler polls the X-Ray console's rules and
+// quotas through the daemon's TCP proxy, in the background, so [New] never
+// waits for the network; local rules decide until they arrive and again
+// once they are older than Options.StaleAfter. Failures go to
+// Options.ErrorHandler, at most once a minute per kind.
 //
-// OpenTelemetry passes a span's start attributes (those given with
-// trace.WithAttributes when the span starts) to the sampler; attributes set
-// later are invisible to it. Middleware must therefore start server spans
-// with:
-//
-//   - http.request.method – the HTTP method (legacy http.method accepted)
-//   - url.path – the path without the query (legacy http.target accepted;
-//     its query is ignored)
-//   - server.address – the Host header without port (legacy http.host,
-//     net.host.name accepted)
-//   - for gRPC, rpc.system and rpc.method, which centralized rules can match
-//     through their Attributes
-//
-// ServiceName, ServiceType (the X-Ray origin such as AWS::ECS::Fargate) and
-// ResourceARN come from [Options] and are checked once, when rules load.
-// Patterns use '*' (any run of characters) and '?' (one character) and
-// compare case-insensitively. A property the request does not have matches
-// only "*" (as in OTel Go's X-Ray sampler; the X-Ray Go SDK lets it match
-// anything), so a rule for GET /api/* never captures background jobs; every
-// key of a rule's Attributes must be present and match.
-//
-// # Local rules
-//
-// Options.Rules or Options.RulesFile holds a document in the X-Ray local
-// sampling-rule format:
-//
-//	{"version": 2,
-//	 "default": {"fixed_target": 1, "rate": 0.05},
-//	 "rules": [{"description": "health", "host": "*", "http_method": "GET",
-//	            "url_path": "/health*", "fixed_target": 0, "rate": 0}]}
-//
-// Rules are evaluated in file order, then the default. Version 1 documents
-// (whose host field is called service_name) are accepted too. A missing or
-// invalid document makes [New] return an error together with a Sampler that
-// uses the default rule, so start-up never fails because of it.
-//
-// # Centralized rules
-//
-// With Options.Centralized the Sampler polls the rules defined in the X-Ray
-// console through the daemon's TCP proxy (or the CloudWatch agent / collector
-// awsproxy extension): POST /GetSamplingRules every 300 s and POST
-// /SamplingTargets every 10 s (both jittered) with the request, sampled and
-// borrowed counts of every rule that saw traffic. Rules apply in Priority
-// order, then by name. Until a rule's quota arrives, or after it expires,
-// the Sampler borrows one request per second and then uses the rule's fixed
-// rate. The first poll runs in the background, so [New] never waits for the
-// network; the local rules decide until centralized rules arrive and again
-// when none could be fetched for Options.StaleAfter (1 h). Failures go to
-// Options.ErrorHandler, at most once a minute per kind. [Sampler.Shutdown]
-// stops the goroutine.
-//
-// # Debugging
-//
-// [Sampler.RuleName] tells which rule would decide for given parameters, and
-// Options.RecordRuleName adds aws.xray.sampling_rule=<rule> to every sampled
-// root span. [Sampler.Description] summarises the configuration for a
-// start-up log line.
-//
-// # Cost
-//
-// ShouldSample takes no locks and allocates nothing: the reservoir is one
-// atomic word holding the current second and the count taken in it.
+// [Sampler.RuleName] tells which rule would decide for given parameters;
+// Options.RecordRuleName adds aws.xray.sampling_rule to sampled root spans;
+// [Sampler.Description] summarises the set-up for a start-up line.
 package xraysampling
 
 import sdktrace "go.opentelemetry.io/otel/sdk/trace"

@@ -11,7 +11,7 @@ import (
 func TestEncodeAllocs(t *testing.T) {
 	for name, cfg := range map[string]Config{
 		"default":       {},
-		"no-res-meta":   {OmitResourceMetadata: true},
+		"no-res-meta":   {DisableResourceMetadata: true},
 		"indexed-attrs": {IndexedAttributes: []string{"http.route"}},
 	} {
 		t.Run(name, func(t *testing.T) {

@@ -45,7 +45,7 @@ func BenchmarkAppendSegment(b *testing.B) {
 		span sdktrace.ReadOnlySpan
 	}{{"server", typicalServerSpan()}, {"client", typicalClientSpan()}} {
 		b.Run(bc.name, func(b *testing.B) {
-			enc := NewEncoder(Config{OmitResourceMetadata: true})
+			enc := NewEncoder(Config{DisableResourceMetadata: true})
 			buf := appendDatagram(enc, nil, bc.span)
 			b.SetBytes(int64(len(buf)))
 			b.ReportAllocs()
@@ -64,7 +64,7 @@ func BenchmarkAppendSegment(b *testing.B) {
 		}
 	})
 	b.Run("parallel", func(b *testing.B) {
-		enc := NewEncoder(Config{OmitResourceMetadata: true})
+		enc := NewEncoder(Config{DisableResourceMetadata: true})
 		span := typicalServerSpan()
 		b.ReportAllocs()
 		b.RunParallel(func(pb *testing.PB) {

@@ -21,9 +21,9 @@ type Config struct {
 	// groups named by the resource (aws.log.group.arns / aws.log.group.names),
 	// so the X-Ray console can find the trace's log lines.
 	LogGroupNames []string
-	// OmitResourceMetadata leaves resource attributes out of segment metadata
+	// DisableResourceMetadata leaves resource attributes out of segment metadata
 	// (by default each segment carries metadata.default["otel.resource.<key>"]).
-	OmitResourceMetadata bool
+	DisableResourceMetadata bool
 }
 
 // Limits applied while encoding. They keep one document far below the 64 KiB

@@ -108,7 +108,7 @@ func TestMetadataManyAttributes(t *testing.T) {
 		want = append(want, k)
 	}
 	attrs = append(attrs, attribute.String("http.request.method", "GET"))
-	doc := NewEncoder(Config{OmitResourceMetadata: true}).AppendSegment(nil, stub(trace.SpanKindServer, remoteParent(), attrs...).Snapshot())
+	doc := NewEncoder(Config{DisableResourceMetadata: true}).AppendSegment(nil, stub(trace.SpanKindServer, remoteParent(), attrs...).Snapshot())
 	m, _ := checkDoc(t, doc)
 	md, _ := get(m, "metadata.default").(map[string]any)
 	require.Len(t, md, len(want))

@@ -184,7 +184,7 @@ func (e *Encoder) buildResInfo(r *resource.Resource) *resInfo {
 	}))
 	ri.awsFields = aws.b
 
-	if !e.cfg.OmitResourceMetadata && r != nil {
+	if !e.cfg.DisableResourceMetadata && r != nil {
 		var m []byte
 		n := 0
 		for it := r.Iter(); it.Next() && n < maxResourceEntries; {

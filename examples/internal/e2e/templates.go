@@ -38,7 +38,7 @@ func EmitWithEnv(t *testing.T, env map[string]string) []*emfvalidate.Doc {
 	cfg := o11y.ConfigFromEnv()
 	var out bytes.Buffer
 	cfg.Output = &out
-	cfg.SkipGlobal = true
+	cfg.DisableGlobals = true
 	cfg.DisableResourceDetection = true
 	cfg.Traces.Exporter = "none"
 	cfg.Traces.OTLPEndpoint = ""

@@ -22,7 +22,7 @@ func (f fakeInventory) Reserve(context.Context, string) error { return f.err }
 // newRecorder returns an in-memory SDK installed as the global one, because
 // the service's custom span uses tracing.Start (the global provider).
 func newRecorder(t *testing.T) (*o11y.SDK, *o11ytest.Recorder) {
-	return o11ytest.New(t, func(c *o11y.Config) { c.SkipGlobal = false; c.ServiceName = "orders-test" })
+	return o11ytest.New(t, func(c *o11y.Config) { c.DisableGlobals = false; c.ServiceName = "orders-test" })
 }
 
 func TestRoutes(t *testing.T) {

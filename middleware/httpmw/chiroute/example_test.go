@@ -23,7 +23,7 @@ func (printNames) OnEnd(s sdktrace.ReadOnlySpan) { fmt.Println("span:", s.Name()
 
 func Example() {
 	sdk, _ := o11y.Start(context.Background(), o11y.Config{
-		ServiceName: "orders", Output: io.Discard, SkipGlobal: true, DisableResourceDetection: true,
+		ServiceName: "orders", Output: io.Discard, DisableGlobals: true, DisableResourceDetection: true,
 		Traces: o11y.TracesConfig{
 			Exporter: "none", Sampler: "always_on",
 			SpanProcessors: []sdktrace.SpanProcessor{printNames{sdktrace.NewSimpleSpanProcessor(nil)}},

@@ -82,7 +82,7 @@ func (s *SDK) startTracing(ctx context.Context) (errs []error) {
 	if xs != nil {
 		root = xs
 	}
-	sampler, err := tracing.SamplerFromName(cfg.Traces.Sampler, cfg.Traces.SamplerArg, root)
+	sampler, err := tracing.SamplerFromName(string(cfg.Traces.Sampler), cfg.Traces.SamplerArg, root)
 	if err != nil {
 		errs = append(errs, err)
 	}
@@ -106,14 +106,14 @@ func (s *SDK) startTracing(ctx context.Context) (errs []error) {
 	// Exporter.
 	exporter := cfg.Traces.Exporter
 	if exporter == "" {
-		exporter = "xray"
+		exporter = ExporterXRay
 		if otlpChosen(&cfg.Traces, cfg.env()) {
-			exporter = "otlp"
+			exporter = ExporterOTLP
 		}
 	}
 	switch exporter {
-	case "none":
-	case "xray":
+	case ExporterNone:
+	case ExporterXRay:
 		p, err := xrayudp.NewSpanProcessor(xrayudp.Options{
 			DaemonAddress: cfg.Traces.DaemonAddress,
 			QueueSize:     cfg.Traces.QueueSize,
@@ -131,7 +131,7 @@ func (s *SDK) startTracing(ctx context.Context) (errs []error) {
 		}
 		s.xray = p
 		opts = append(opts, sdktrace.WithSpanProcessor(p))
-	case "otlp":
+	case ExporterOTLP:
 		otlpReport := s.errorHandler("otlp")
 		report := func(err error) {
 			var ce *ConfigError
@@ -195,14 +195,14 @@ func (s *SDK) detectResource(ctx context.Context) *resource.Resource {
 		ServiceVersion: cfg.ServiceVersion,
 		Environment:    cfg.Environment,
 		Attributes:     cfg.ResourceAttributes,
-		Platform:       cfg.Platform,
+		Platform:       awsresource.Platform(cfg.Platform),
 		Getenv:         getenv,
-		EC2:            cfg.DetectEC2,
+		DetectEC2:      cfg.DetectEC2,
 		Timeout:        cfg.DetectTimeout,
 	}
 	if cfg.DisableResourceDetection {
 		opts.Getenv = func(string) string { return "" }
-		opts.EC2 = false
+		opts.DetectEC2 = false
 		opts.Platform = ""
 	}
 	dctx, cancel := context.WithTimeout(ctx, cfg.DetectTimeout)
@@ -228,9 +228,9 @@ func newOTLPExporter(cfg *Config, reportErr func(error)) (*otlpexport.Exporter, 
 	tc := cfg.Traces
 	return otlpexport.New(otlpexport.Options{
 		Endpoint:    cfg.setInCode(tc.OTLPEndpoint, "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT"),
-		Protocol:    cfg.setInCode(tc.OTLPProtocol, "OTEL_EXPORTER_OTLP_TRACES_PROTOCOL", "OTEL_EXPORTER_OTLP_PROTOCOL"),
+		Protocol:    cfg.setInCode(string(tc.OTLPProtocol), "OTEL_EXPORTER_OTLP_TRACES_PROTOCOL", "OTEL_EXPORTER_OTLP_PROTOCOL"),
 		Headers:     tc.OTLPHeaders,
-		Compression: tc.OTLPCompression,
+		Compression: string(tc.OTLPCompression),
 		Timeout:     tc.OTLPTimeout,
 		Insecure:    tc.OTLPInsecure,
 		TLSConfig:   tc.OTLPTLSConfig,

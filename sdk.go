@@ -7,10 +7,8 @@ import (
 	"io"
 	"log/slog"
 	"os"
-	"path/filepath"
 	"sync"
 	"sync/atomic"
-	"time"
 
 	"go.opentelemetry.io/otel"
 	"go.opentelemetry.io/otel/metric"
@@ -86,7 +84,7 @@ var disabledOnce = sync.OnceValue(func() *SDK {
 	lw := linewriter.New(os.Stdout)
 	h := logging.NewHandler(lw, nil)
 	return &SDK{
-		cfg:        Config{Disabled: true},
+		cfg:        Config{Disable: true},
 		tp:         noop.NewTracerProvider(),
 		tracer:     version.Tracer(noop.NewTracerProvider(), scopeName),
 		propagator: tracing.NewPropagator(),
@@ -124,7 +122,7 @@ func Start(ctx context.Context, cfg Config) (*SDK, error) {
 	cfg.envWarnings = nil
 	cfg = cfg.withDefaults()
 	s := &SDK{cfg: cfg, reporter: reporter}
-	if !cfg.SkipGlobal {
+	if !cfg.DisableGlobals {
 		// OpenTelemetry's own errors and log lines go through the same
 		// reporter from now on, instead of plain text on stderr.
 		installOTelRoute(s.reporter)
@@ -144,26 +142,14 @@ func Start(ctx context.Context, cfg Config) (*SDK, error) {
 	}
 
 	// Logging first, so the other signals can report through it.
-	s.logHandler = logging.NewHandler(s.lines, &logging.Options{
-		Level:           cfg.Logs.Level,
-		Service:         cfg.ServiceName,
-		Version:         cfg.ServiceVersion,
-		Environment:     cfg.Environment,
-		RedactKeys:      cfg.Logs.RedactKeys,
-		DebugSampleRate: cfg.Logs.DebugSampleRate,
-		ErrorHandler:    s.errorHandler("logging"),
-	})
-	s.logger = slog.New(s.logHandler)
-	if !cfg.SkipGlobal {
-		logging.SetDefaultHandler(s.logHandler)
-	}
+	s.startLogs()
 
-	if cfg.Disabled {
+	if cfg.Disable {
 		s.tp = noop.NewTracerProvider()
 		s.tracer = version.Tracer(s.tp, scopeName)
 		// Disabled tracing still forwards incoming trace context downstream.
 		s.propagator = tracing.NewPropagator()
-		if !cfg.SkipGlobal {
+		if !cfg.DisableGlobals {
 			defaultSDK.Store(s)
 		}
 		return s, errors.Join(errs...)
@@ -172,39 +158,11 @@ func Start(ctx context.Context, cfg Config) (*SDK, error) {
 	// startTracing reports each of its problems itself.
 	errs = append(errs, s.startTracing(ctx)...)
 
-	if !cfg.Metrics.Disabled {
-		s.recorder = metrics.New(metrics.Options{
-			Namespace:            cfg.Metrics.Namespace,
-			ServiceName:          cfg.ServiceName,
-			ServiceType:          cfg.Metrics.ServiceType,
-			Environment:          cfg.Environment,
-			Version:              cfg.ServiceVersion,
-			FlushInterval:        cfg.Metrics.FlushInterval,
-			Writer:               s.lines,
-			AgentEndpoint:        cfg.Metrics.AgentEndpoint,
-			LogGroupName:         cfg.Metrics.LogGroupName,
-			LogStreamName:        cfg.Metrics.LogStreamName,
-			DimensionEnvironment: cfg.Metrics.DimensionEnvironment,
-			DimensionVersion:     cfg.Metrics.DimensionVersion,
-			ErrorHandler:         s.errorHandler("metrics"),
-		})
-		if !cfg.Metrics.DisableOTelMetrics {
-			// The OTel meter provider flushes into the recorder first, so its
-			// shutdown must finish before the recorder's final flush.
-			s.meterProvider = sdkmetric.NewMeterProvider(
-				sdkmetric.WithResource(s.resource),
-				sdkmetric.WithReader(sdkmetric.NewPeriodicReader(metrics.NewExporter(s.recorder),
-					sdkmetric.WithInterval(cfg.Metrics.FlushInterval))))
-			mp, rec := s.meterProvider, s.recorder
-			s.shutdowns = append(s.shutdowns, namedShutdown{"metrics", func(ctx context.Context) error {
-				return errors.Join(mp.Shutdown(ctx), rec.Shutdown(ctx))
-			}})
-		} else {
-			s.shutdowns = append(s.shutdowns, namedShutdown{"metrics", s.recorder.Shutdown})
-		}
+	if !cfg.Metrics.Disable {
+		s.startMetrics()
 	}
 
-	if !cfg.SkipGlobal {
+	if !cfg.DisableGlobals {
 		if cfg.Logs.SetDefault {
 			slog.SetDefault(s.logger)
 		}
@@ -216,28 +174,6 @@ func Start(ctx context.Context, cfg Config) (*SDK, error) {
 		defaultSDK.Store(s)
 	}
 	return s, errors.Join(errs...)
-}
-
-func (c Config) withDefaults() Config {
-	if c.ServiceName == "" {
-		c.ServiceName = filepath.Base(os.Args[0])
-		if c.ServiceName == "" || c.ServiceName == "." {
-			c.ServiceName = "unknown_service"
-		}
-	}
-	if c.DetectTimeout <= 0 {
-		c.DetectTimeout = 500 * time.Millisecond
-	}
-	if c.Metrics.Namespace == "" {
-		c.Metrics.Namespace = c.ServiceName
-	}
-	if c.Metrics.FlushInterval <= 0 {
-		c.Metrics.FlushInterval = 60 * time.Second
-	}
-	if c.Traces.MaxAttributeLength == 0 {
-		c.Traces.MaxAttributeLength = 8192
-	}
-	return c
 }
 
 // Shutdown flushes every signal in parallel and stops background work. It
@@ -358,6 +294,13 @@ type Stats struct {
 	SpanSendErrors uint64
 	// SegmentsTrimmed counts documents trimmed to fit 64 KiB.
 	SegmentsTrimmed uint64
+	// DaemonDrops counts datagrams the X-Ray daemon's socket dropped
+	// because its receive buffer was full (sent by anyone), since the SDK
+	// first saw the socket. The sender paces so that it stays 0. It is
+	// known only where the daemon's socket is visible (Linux, same network
+	// namespace: an ECS sidecar, or both on the host network); elsewhere it
+	// stays 0.
+	DaemonDrops uint64
 	// OTLPSpansExported and OTLPSpansFailed count spans the OTLP exporter
 	// delivered and spans in exports that failed (after its retries) or
 	// that the collector rejected (partial success).
@@ -374,6 +317,7 @@ func (s *SDK) Stats() Stats {
 	if s.xray != nil {
 		x := s.xray.Stats()
 		st.SpansSent, st.SpansDropped, st.SpanSendErrors, st.SegmentsTrimmed = x.Sent, x.Dropped, x.Errors, x.Trimmed
+		st.DaemonDrops = x.DaemonDrops
 	}
 	if s.otlp != nil {
 		st.OTLPSpansExported, st.OTLPSpansFailed = s.otlp.Exported(), s.otlp.Failed()

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"go.opentelemetry.io/otel/attribute"
 	"net"
+	"runtime"
 	"strings"
 	"sync"
 	"testing"
@@ -36,7 +37,7 @@ func baseConfig(out *bytes.Buffer, seen *errorsSeen) Config {
 	return Config{
 		ServiceName:              "orders",
 		Output:                   out,
-		SkipGlobal:               true,
+		DisableGlobals:           true,
 		DisableResourceDetection: true,
 		ErrorHandler:             seen.handle,
 		Traces:                   TracesConfig{Sampler: "always_on"},
@@ -118,7 +119,7 @@ func TestStartNeverBlocksOnUnreachableCollector(t *testing.T) {
 			seen := &errorsSeen{}
 			cfg := baseConfig(&out, seen)
 			cfg.Traces.OTLPEndpoint = "http://" + blackhole.Addr().String()
-			cfg.Traces.OTLPProtocol = proto
+			cfg.Traces.OTLPProtocol = OTLPProtocol(proto)
 			// The exporter's own timeouts are an hour, so a Start or
 			// Shutdown that waited on the collector would take that long;
 			// the bounds below are generous enough for a loaded machine
@@ -190,7 +191,7 @@ func TestDisabled(t *testing.T) {
 	var out bytes.Buffer
 	seen := &errorsSeen{}
 	cfg := baseConfig(&out, seen)
-	cfg.Disabled = true
+	cfg.Disable = true
 	sdk, err := Start(context.Background(), cfg)
 	require.NoError(t, err)
 	_, span := sdk.Tracer().Start(context.Background(), "op")
@@ -233,7 +234,7 @@ func TestEnvWarningsAreReported(t *testing.T) {
 	var out bytes.Buffer
 	seen := &errorsSeen{}
 	base := baseConfig(&out, seen)
-	c.Output, c.SkipGlobal, c.ErrorHandler, c.DisableResourceDetection = base.Output, true, seen.handle, true
+	c.Output, c.DisableGlobals, c.ErrorHandler, c.DisableResourceDetection = base.Output, true, seen.handle, true
 	c.Traces.Exporter = "none"
 	sdk, err := Start(context.Background(), c)
 	require.Error(t, err, "Start's error carries the same problem")
@@ -277,7 +278,7 @@ func TestShutdownWithExpiredContextStopsProcessors(t *testing.T) {
 			defer goleak.VerifyNone(t, goleak.IgnoreCurrent())
 			var out bytes.Buffer
 			cfg := baseConfig(&out, &errorsSeen{})
-			cfg.Traces.Exporter = exporter
+			cfg.Traces.Exporter = Exporter(exporter)
 			cfg.Traces.DaemonAddress = "127.0.0.1:9" // discard port: nothing listens
 			cfg.Traces.OTLPEndpoint = "http://" + refusingTCPAddr(t)
 			sdk, err := Start(context.Background(), cfg)
@@ -348,4 +349,57 @@ func refusingTCPAddr(t *testing.T) string {
 	addr := l.Addr().String()
 	require.NoError(t, l.Close())
 	return addr
+}
+
+// TestStatsDaemonDrops: what the daemon's own socket drops (its receive
+// buffer full, here filled by another sender) shows in Stats.DaemonDrops.
+func TestStatsDaemonDrops(t *testing.T) {
+	if runtime.GOOS != "linux" {
+		t.Skip("the daemon socket's drops are read through sock_diag, Linux-only")
+	}
+	// A daemon that never reads, with the kernel-default receive buffer.
+	daemon, err := net.ListenUDP("udp", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
+	require.NoError(t, err)
+	defer daemon.Close()
+	cfg := baseConfig(&bytes.Buffer{}, &errorsSeen{})
+	cfg.Traces.Exporter = ExporterXRay
+	cfg.Traces.DaemonAddress = daemon.LocalAddr().String()
+	sdk, err := Start(context.Background(), cfg)
+	require.NoError(t, err)
+	defer func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		_ = sdk.Shutdown(ctx)
+	}()
+	span := func() {
+		_, sp := sdk.Tracer().Start(context.Background(), "op")
+		sp.End()
+	}
+	// The first datagram: the exporter has seen the socket (no drops yet).
+	span()
+	require.Eventually(t, func() bool { return sdk.Stats().SpansSent == 1 }, 10*time.Second, 5*time.Millisecond)
+	assert.Zero(t, sdk.Stats().DaemonDrops)
+
+	// Another sender overruns the buffer: 256 datagrams of 60,000 bytes
+	// (15 MB) are far more than a default buffer holds.
+	other, err := net.DialUDP("udp", nil, daemon.LocalAddr().(*net.UDPAddr))
+	require.NoError(t, err)
+	defer other.Close()
+	const flood = 256
+	for range flood {
+		_, err := other.Write(make([]byte, 60000))
+		require.NoError(t, err)
+	}
+	// Spans sent after it: once they have used the room the last look
+	// allowed, the exporter looks at the socket again (and, finding it
+	// full, gives up after a while, dropping and counting those spans).
+	const after = 200
+	for range after {
+		span()
+	}
+	require.Eventually(t, func() bool { return sdk.Stats().DaemonDrops > 0 }, 10*time.Second, 5*time.Millisecond,
+		"stats: %+v", sdk.Stats())
+	st := sdk.Stats()
+	// The flood, and the spans sent into the full buffer before the look.
+	assert.LessOrEqual(t, st.DaemonDrops, uint64(flood+after), "%+v", st)
 }
