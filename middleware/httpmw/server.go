@@ -114,6 +114,7 @@ func newSpanBuf() *spanBuf {
 // request is the one allocation the middleware makes per request: the
 // request state and the context layer carrying it, the response writer wrapper, the
 // header value slices and the bytes of the request id and trace header.
+// The access entry is not in it: it lives on finish's stack.
 // It is never pooled: the context (and so user goroutines) can reach it.
 type request struct {
 	st     reqstate.State
@@ -122,7 +123,6 @@ type request struct {
 	hdr    [2]string
 	method string
 	route  string
-	entry  logging.AccessEntry
 	text   [mwcore.GeneratedRequestIDLen + mwcore.MaxTraceHeaderLen]byte // request id + response trace header
 }
 
@@ -284,7 +284,9 @@ func (s *server) finish(q *request, r *http.Request, span trace.Span, b *spanBuf
 	ctx := r.Context()
 	op.Metrics.Observe(ctx, elapsed, flags)
 	if s.cfg.access.On && s.logh != nil {
-		e := &q.entry
+		// On the stack: Access does not keep the entry.
+		var entry logging.AccessEntry
+		e := &entry
 		e.Level = s.cfg.access.Level(flags)
 		e.Protocol = "http"
 		e.Method = q.method
