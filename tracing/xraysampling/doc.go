@@ -29,6 +29,13 @@
 //   - for gRPC, rpc.system and rpc.method, which centralized rules can match
 //     through their Attributes
 //
+// o11y's own middleware (httpmw, grpcmw) starts server spans without
+// attributes, which saves the OpenTelemetry SDK two copies of them, and
+// hands the same attributes to the sampler as sampler-only inputs in the
+// request state of the parent context; the finished span carries them all.
+// A span started with attributes is matched on those; one started without
+// any is matched on such inputs when its parent context has them.
+//
 // ServiceName, ServiceType (the X-Ray origin such as AWS::ECS::Fargate) and
 // ResourceARN come from [Options] and are checked once, when rules load.
 // Patterns use '*' (any run of characters) and '?' (one character) and
