@@ -148,7 +148,7 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	// Request id and X-Amzn-Trace-Id share one byte array inside q and are
 	// turned into strings without copying (see text).
 	text := q.text[:0]
-	id := r.Header.Get(s.cfg.reqIDHeader)
+	id := header(r.Header, s.cfg.reqIDHeader)
 	if !mwcore.ValidRequestID(id) {
 		text = mwcore.AppendRequestID(text)
 		id = bytesToString(q.text[:], text)
@@ -171,7 +171,7 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	q.st.Sampling = nil // sampler-only: not visible past the start
 	sc := span.SpanContext()
 
-	text = mwcore.AppendTraceHeader(text, ctx, sc, r.Header.Get(tracing.HeaderName))
+	text = mwcore.AppendTraceHeader(text, ctx, sc, header(r.Header, tracing.HeaderName))
 	hdr := w.Header()
 	q.hdr[0] = id
 	hdr[s.cfg.reqIDHeader] = q.hdr[0:1:1]
@@ -183,6 +183,17 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 
 	defer s.finish(q, r2, span, b, start)
 	h.next.ServeHTTP(&q.w, r2)
+}
+
+// header is h.Get(key) for a key already in canonical form (the constants
+// here, and WithRequestIDHeader canonicalises its name): net/http stores
+// incoming header keys canonicalised, so the lookup skips Get's
+// canonicalisation scan.
+func header(h http.Header, key string) string {
+	if v := h[key]; len(v) > 0 {
+		return v[0]
+	}
+	return ""
 }
 
 // bytesToString returns text as a string without copying when it still
@@ -235,9 +246,9 @@ func (s *server) finish(q *request, r *http.Request, span trace.Span, b *spanBuf
 	}
 	flags := mwcore.HTTPFlags(status)
 
-	ua := clip(r.Header.Get("User-Agent"), 512)
+	ua := clip(header(r.Header, "User-Agent"), 512)
 	peer := peerHost(r.RemoteAddr)
-	client, _ := mwcore.ClientAddress(r.Header.Get("X-Forwarded-For"), peer)
+	client, _ := mwcore.ClientAddress(header(r.Header, "X-Forwarded-For"), peer)
 	if span.IsRecording() {
 		span.SetName(op.Name)
 		a := b.attrs[:nStartAttrs]
