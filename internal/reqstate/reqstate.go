@@ -5,7 +5,11 @@
 // keeps the context.
 package reqstate
 
-import "context"
+import (
+	"context"
+
+	"go.opentelemetry.io/otel/attribute"
+)
 
 // State is created once per request by the middleware.
 //
@@ -21,6 +25,24 @@ type State struct {
 	// DebugLogs is the per-request debug-log sampling decision: when true the
 	// logging handler lets Debug records of this request through.
 	DebugLogs bool
+	// Sampling holds the sampler-only inputs of the server span (method,
+	// path, host, …: what X-Ray sampling rules match on) while the
+	// middleware starts it with this state in the parent context; nil
+	// otherwise. The middleware starts the span without start attributes
+	// (the OpenTelemetry SDK would copy them twice and mark the span's
+	// attributes for de-duplication) and sets them, with the rest, in one
+	// call at the end. See [SamplingAttributes].
+	Sampling []attribute.KeyValue
+}
+
+// SamplingAttributes returns the sampler-only inputs carried by ctx's
+// request state (see State.Sampling), or nil. A sampler consults it when a
+// span starts without attributes.
+func SamplingAttributes(ctx context.Context) []attribute.KeyValue {
+	if s := From(ctx); s != nil {
+		return s.Sampling
+	}
+	return nil
 }
 
 type key struct{}

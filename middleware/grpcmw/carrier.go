@@ -61,7 +61,7 @@ func (c *incomingCarrier) Keys() []string { return incomingKeys(c.ctx) }
 // stateCarrier is the incomingCarrier of a server RPC during TagRPC: the
 // rpcState itself, so passing it as an interface allocates nothing and the
 // state holds no extra context field. Its ctx.Context is the pre-RPC context
-// until withState sets the final one.
+// until tagServer sets the extracted one (the span's parent).
 type stateCarrier rpcState
 
 func (c *stateCarrier) Get(key string) string { return incomingGet(c.ctx.Context, c.xray, key) }

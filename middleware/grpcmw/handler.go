@@ -250,20 +250,26 @@ func peerOf(ctx context.Context, a net.Addr) (string, int) {
 	return addrHostPort(a)
 }
 
-// spanBuf is scratch space for the attribute slices handed to the tracer,
-// which copies them, so it is pooled: it saves the option and slice
-// allocations per RPC.
+// spanBuf is scratch space for the attribute slice and the start option
+// handed to the tracer, which copies them, so it is pooled: it saves the
+// option and slice allocations per RPC.
+//
+// Server spans start without attributes: the start attributes (what X-Ray
+// sampling rules match on) reach the sampler through the request state in
+// the parent context (reqstate.State.Sampling), and every attribute is set
+// in one SetAttributes call at the end, which spares the SDK a copy into
+// the option config and a second growth of the span's attribute slice.
 type spanBuf struct {
-	start [6]attribute.KeyValue
-	opts5 [2]trace.SpanStartOption // serverKind + the first 5 start attributes
-	opts6 [2]trace.SpanStartOption // serverKind + all 6
-	end   [12]attribute.KeyValue
+	opts  [1]trace.SpanStartOption // serverKind
+	attrs [nStartAttrs + 8]attribute.KeyValue
 }
+
+// nStartAttrs is the most sampler inputs a server span has.
+const nStartAttrs = 6
 
 var spanBufs = sync.Pool{New: func() any {
 	b := &spanBuf{}
-	b.opts5 = [2]trace.SpanStartOption{serverKind, trace.WithAttributes(b.start[:5]...)}
-	b.opts6 = [2]trace.SpanStartOption{serverKind, trace.WithAttributes(b.start[:6]...)}
+	b.opts[0] = serverKind
 	return b
 }}
 
@@ -311,30 +317,38 @@ func (h *handler) tagServer(ctx context.Context, full string) context.Context {
 	st.xray = firstIncoming(ctx, traceHeaderKey)
 	st.ctx.Context = ctx // the carrier reads the incoming metadata from it
 	ctx = h.propagator.Extract(ctx, (*stateCarrier)(st))
+	st.authority = firstIncoming(ctx, authorityKey)
 
-	service, method := splitMethod(full)
-	// Start attributes are what the sampler sees (X-Ray rules match on
-	// service, host, method and URL path).
+	// The span's parent is st.ctx, which carries the request state and, while
+	// the span starts, the sampler-only inputs (X-Ray rules match on service,
+	// host, method and URL path). The context returned wraps it, so the
+	// state stays reachable without a layer of its own.
 	b := spanBufs.Get().(*spanBuf)
-	b.start = [6]attribute.KeyValue{
+	st.hasReq = true
+	st.req.Sampling = st.startAttributes(b.attrs[:0])
+	st.ctx = stateCtx{Context: ctx, st: st}
+	ctx, st.span = h.tracer.Start(&st.ctx, name, b.opts[:]...)
+	st.req.Sampling = nil        // sampler-only: not visible past the start
+	clear(b.attrs[:nStartAttrs]) // drop references to this RPC's strings
+	spanBufs.Put(b)
+	return ctx
+}
+
+// startAttributes appends the server span's request attributes, the
+// sampler's inputs: at most nStartAttrs.
+func (st *rpcState) startAttributes(a []attribute.KeyValue) []attribute.KeyValue {
+	service, method := splitMethod(st.fullMethod)
+	a = append(a,
 		rpcSystemGRPC,
 		keyRPCService.String(service),
 		keyRPCMethod.String(method),
-		keyURLPath.String(full),
-		keyHTTPMethod.String(methodPOST),
-	}
-	opts := b.opts5[:]
-	st.authority = firstIncoming(ctx, authorityKey)
+		keyURLPath.String(st.fullMethod),
+		keyHTTPMethod.String(methodPOST))
 	if st.authority != "" {
 		host, _ := splitHostPort(st.authority)
-		b.start[5] = keyServerAddress.String(host)
-		opts = b.opts6[:]
+		a = append(a, keyServerAddress.String(host))
 	}
-	ctx, st.span = h.tracer.Start(ctx, name, opts...)
-	b.start = [6]attribute.KeyValue{} // drop references to this RPC's strings
-	spanBufs.Put(b)
-	st.hasReq = true
-	return withState(ctx, st)
+	return a
 }
 
 func (h *handler) tagClient(ctx context.Context, full string) context.Context {
@@ -504,8 +518,12 @@ func (h *handler) end(ctx context.Context, st *rpcState, e *stats.End) {
 	}
 	if st.span.IsRecording() {
 		b := spanBufs.Get().(*spanBuf)
-		st.span.SetAttributes(st.endAttributes(b.end[:0], code)...)
-		b.end = [12]attribute.KeyValue{}
+		a := b.attrs[:0]
+		if !h.client {
+			a = st.startAttributes(a)
+		}
+		st.span.SetAttributes(st.endAttributes(a, code)...)
+		b.attrs = [len(b.attrs)]attribute.KeyValue{}
 		spanBufs.Put(b)
 		if flags&metrics.FlagFault != 0 && !st.panicked.Load() {
 			if len(msg) > statusMessageSize {

@@ -84,36 +84,45 @@ type handler struct {
 	next http.Handler
 }
 
-// spanBuf holds the attribute slices handed to the tracer. The SDK copies
-// attributes into the span, so the buffer is reusable as soon as the call
-// returns; pooling it saves the option and slice allocations per request.
+// spanBuf holds the attribute slice and the start option handed to the
+// tracer. The SDK copies attributes into the span, so the buffer is
+// reusable as soon as the call returns; pooling it saves the option and
+// slice allocations per request.
+//
+// The span starts without attributes: the first four (what X-Ray sampling
+// rules match on) reach the sampler through the request state in the
+// parent context (reqstate.State.Sampling), and every attribute is set in
+// one SetAttributes call at the end. Start attributes would be copied into
+// the option config and into the span, and the span's slice would grow a
+// second time at the end.
 type spanBuf struct {
-	start [4]attribute.KeyValue
-	opts  [2]trace.SpanStartOption
-	end   [12]attribute.KeyValue
+	opts  [1]trace.SpanStartOption
+	attrs [nStartAttrs + 10]attribute.KeyValue
 }
+
+// nStartAttrs is the number of sampler inputs at the head of spanBuf.attrs.
+const nStartAttrs = 4
 
 var serverKind = trace.WithSpanKind(trace.SpanKindServer)
 
 func newSpanBuf() *spanBuf {
 	b := &spanBuf{}
 	b.opts[0] = serverKind
-	b.opts[1] = trace.WithAttributes(b.start[:]...) // aliases b.start, refilled per request
 	return b
 }
 
 // request is the one allocation the middleware makes per request: the
 // request state and the context layer carrying it, the response writer wrapper, the
 // header value slices and the bytes of the request id and trace header.
+// The access entry is not in it: it lives on finish's stack.
 // It is never pooled: the context (and so user goroutines) can reach it.
 type request struct {
 	st     reqstate.State
-	ctx    reqstate.Context // the handler's context: carries st
+	ctx    reqstate.Context // carries st; the span's parent, so the handler's context reaches it
 	w      responseWriter
 	hdr    [2]string
 	method string
 	route  string
-	entry  logging.AccessEntry
 	text   [mwcore.GeneratedRequestIDLen + mwcore.MaxTraceHeaderLen]byte // request id + response trace header
 }
 
@@ -136,45 +145,55 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if q.route != "" {
 		name = s.ops.Get(opKey{q.method, q.route}).Name
 	}
-	b := s.bufs.Get().(*spanBuf)
-	b.start[0] = attribute.String("http.request.method", q.method)
-	b.start[1] = attribute.String("url.path", r.URL.Path)
-	b.start[2] = attribute.String("server.address", hostOnly(r.Host))
-	b.start[3] = attribute.String("url.scheme", scheme(r))
-	ctx, span := s.tracer.Start(ctx, name, b.opts[:]...)
-	sc := span.SpanContext()
-
 	// Request id and X-Amzn-Trace-Id share one byte array inside q and are
 	// turned into strings without copying (see text).
 	text := q.text[:0]
-	id := r.Header.Get(s.cfg.reqIDHeader)
+	id := header(r.Header, s.cfg.reqIDHeader)
 	if !mwcore.ValidRequestID(id) {
 		text = mwcore.AppendRequestID(text)
+		id = bytesToString(q.text[:], text)
 	}
 	nid := len(text)
-	text = mwcore.AppendTraceHeader(text, ctx, sc, r.Header.Get(tracing.HeaderName))
-	all := bytesToString(q.text[:], text)
-	if nid > 0 {
-		id = all[:nid]
-	}
-	hdr := w.Header()
-	q.hdr[0] = id
-	hdr[s.cfg.reqIDHeader] = q.hdr[0:1:1]
-	if len(all) > nid {
-		q.hdr[1] = all[nid:]
-		hdr[tracing.HeaderName] = q.hdr[1:2:2]
-	}
-
 	q.st.RequestID = id
 	q.st.Operation = name
 	if s.logh != nil {
 		q.st.DebugLogs = s.logh.SampleDebug()
 	}
+
+	b := s.bufs.Get().(*spanBuf)
+	b.attrs[0] = attribute.String("http.request.method", q.method)
+	b.attrs[1] = attribute.String("url.path", r.URL.Path)
+	b.attrs[2] = attribute.String("server.address", hostOnly(r.Host))
+	b.attrs[3] = attribute.String("url.scheme", scheme(r))
+	q.st.Sampling = b.attrs[:nStartAttrs:nStartAttrs]
 	q.ctx = reqstate.Context{Context: ctx, State: &q.st} // reqstate.With without an allocation
-	r2 := r.WithContext(&q.ctx)
+	ctx, span := s.tracer.Start(&q.ctx, name, b.opts[:]...)
+	q.st.Sampling = nil // sampler-only: not visible past the start
+	sc := span.SpanContext()
+
+	text = mwcore.AppendTraceHeader(text, ctx, sc, header(r.Header, tracing.HeaderName))
+	hdr := w.Header()
+	q.hdr[0] = id
+	hdr[s.cfg.reqIDHeader] = q.hdr[0:1:1]
+	if len(text) > nid {
+		q.hdr[1] = bytesToString(q.text[nid:], text[nid:])
+		hdr[tracing.HeaderName] = q.hdr[1:2:2]
+	}
+	r2 := r.WithContext(ctx)
 
 	defer s.finish(q, r2, span, b, start)
 	h.next.ServeHTTP(&q.w, r2)
+}
+
+// header is h.Get(key) for a key already in canonical form (the constants
+// here, and WithRequestIDHeader canonicalises its name): net/http stores
+// incoming header keys canonicalised, so the lookup skips Get's
+// canonicalisation scan.
+func header(h http.Header, key string) string {
+	if v := h[key]; len(v) > 0 {
+		return v[0]
+	}
+	return ""
 }
 
 // bytesToString returns text as a string without copying when it still
@@ -227,12 +246,12 @@ func (s *server) finish(q *request, r *http.Request, span trace.Span, b *spanBuf
 	}
 	flags := mwcore.HTTPFlags(status)
 
-	ua := clip(r.Header.Get("User-Agent"), 512)
+	ua := clip(header(r.Header, "User-Agent"), 512)
 	peer := peerHost(r.RemoteAddr)
-	client, _ := mwcore.ClientAddress(r.Header.Get("X-Forwarded-For"), peer)
+	client, _ := mwcore.ClientAddress(header(r.Header, "X-Forwarded-For"), peer)
 	if span.IsRecording() {
 		span.SetName(op.Name)
-		a := b.end[:0]
+		a := b.attrs[:nStartAttrs]
 		if q.route != "" {
 			a = append(a, attribute.String("http.route", q.route))
 		}
@@ -276,7 +295,9 @@ func (s *server) finish(q *request, r *http.Request, span trace.Span, b *spanBuf
 	ctx := r.Context()
 	op.Metrics.Observe(ctx, elapsed, flags)
 	if s.cfg.access.On && s.logh != nil {
-		e := &q.entry
+		// On the stack: Access does not keep the entry.
+		var entry logging.AccessEntry
+		e := &entry
 		e.Level = s.cfg.access.Level(flags)
 		e.Protocol = "http"
 		e.Method = q.method

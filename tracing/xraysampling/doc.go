@@ -17,7 +17,11 @@
 // Rules match on the span's start attributes, the only ones a sampler sees:
 // start server spans with http.request.method, url.path (no query) and
 // server.address (the host without port), as httpmw and grpcmw do; legacy
-// http.method, http.target and http.host are accepted. Patterns use '*' and
+// http.method, http.target and http.host are accepted. httpmw and grpcmw
+// start server spans without attributes (it saves the SDK two copies) and
+// hand the sampler the same inputs through the request state in the parent
+// context; a span started without attributes is matched on those.
+// Patterns use '*' and
 // '?' and ignore case; a property the span lacks matches only "*".
 // Options.Rules or RulesFile take the X-Ray local rule format (version 1
 // or 2), evaluated in order, then the default rule.

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/o11y-go/o11y/internal/report"
+	"github.com/o11y-go/o11y/internal/reqstate"
 	"go.opentelemetry.io/otel/attribute"
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 	"go.opentelemetry.io/otel/trace"
@@ -226,13 +227,19 @@ func (s *Sampler) match(q *request, now time.Time) *rule {
 	return nil
 }
 
-// fillRequest picks the matched properties out of the start attributes:
-// stable HTTP semantic conventions first, older names as a fallback.
+// fillRequest picks the matched properties out of the start attributes
+// (or, for a span started without any, the sampler-only inputs o11y's
+// middleware puts in the parent context): stable HTTP semantic conventions
+// first, older names as a fallback.
 func fillRequest(q *request, p *sdktrace.SamplingParameters) {
-	q.attrs = p.Attributes
+	attrs := p.Attributes
+	if len(attrs) == 0 && p.ParentContext != nil {
+		attrs = reqstate.SamplingAttributes(p.ParentContext)
+	}
+	q.attrs = attrs
 	var legacyTarget, legacyHost string
-	for i := range p.Attributes {
-		kv := &p.Attributes[i]
+	for i := range attrs {
+		kv := &attrs[i]
 		if kv.Value.Type() != attribute.STRING {
 			continue
 		}

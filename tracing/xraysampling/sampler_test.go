@@ -13,6 +13,8 @@ import (
 	"go.opentelemetry.io/otel/attribute"
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 	"go.opentelemetry.io/otel/trace"
+
+	"github.com/o11y-go/o11y/internal/reqstate"
 )
 
 // fakeClock is a settable clock safe for concurrent reads.
@@ -37,6 +39,14 @@ func httpParams(method, path, host string) sdktrace.SamplingParameters {
 		attribute.String("url.path", path),
 		attribute.String("server.address", host),
 	)
+}
+
+// stateParams is params(start...) with a parent context carrying a request
+// state whose sampler-only inputs are sampling.
+func stateParams(start, sampling []attribute.KeyValue) sdktrace.SamplingParameters {
+	p := params(start...)
+	p.ParentContext = reqstate.With(context.Background(), &reqstate.State{Sampling: sampling})
+	return p
 }
 
 func countSampled(s *Sampler, p sdktrace.SamplingParameters, n int) int {
@@ -114,6 +124,12 @@ func TestLocalRulesMatching(t *testing.T) {
 		{"legacy attributes", params(attribute.String("http.method", "GET"), attribute.String("http.target", "/health?x=1")), "health checks", 0},
 		{"no attributes: only * rules", params(), "Default", 1},
 		{"non-string attribute ignored", params(attribute.Int("http.request.method", 3), attribute.String("url.path", "/x")), "Default", 1},
+		// o11y's middleware starts server spans without attributes and hands
+		// the sampler its inputs through the request state.
+		{"inputs from the request state", stateParams(nil, httpParams("GET", "/health", "a").Attributes), "health checks", 0},
+		{"request state without inputs", stateParams(nil, nil), "Default", 1},
+		{"start attributes win over the request state",
+			stateParams(httpParams("POST", "/api/orders/7", "shop.example.com").Attributes, httpParams("GET", "/health", "a").Attributes), "orders", 10},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
