@@ -377,5 +377,5 @@ func TestDashboard(t *testing.T) {
 func TestDockerfile(t *testing.T) { e2e.Dockerfile(t, "Dockerfile", "./ecs", "/orders") }
 
 func TestCfnLint(t *testing.T) {
-	e2e.CfnLint(t, templates[0].file, templates[1].file)
+	e2e.CfnLint(t, templates[0].file, templates[1].file, workerTemplate)
 }
