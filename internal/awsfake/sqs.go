@@ -107,7 +107,7 @@ func sqsError(w http.ResponseWriter, reqID, code, legacy, msg string) {
 	jsonError(w, 400, reqID, sqsNS+code, msg)
 }
 
-// queue returns the queue named by in["QueueUrl"] (created on first use),
+// queueLocked returns the queue named by in["QueueUrl"] (created on first use),
 // or writes the error and returns nil. Called with f.mu held.
 func (f *Server) queueLocked(w http.ResponseWriter, reqID string, in map[string]any) *sqsQueue {
 	url, _ := in["QueueUrl"].(string)
@@ -158,14 +158,14 @@ func (f *Server) serveSQS(ctx context.Context, w http.ResponseWriter, op string,
 	case "SendMessage":
 		m := f.enqueueLocked(q, in, traceHeader, now)
 		q.notify()
-		return sendResult(m, in)
+		return sendResult(m)
 	case "SendMessageBatch":
 		entries, _ := in["Entries"].([]any)
 		ok := []any{}
 		for _, e := range entries {
 			entry, _ := e.(map[string]any)
 			m := f.enqueueLocked(q, entry, traceHeader, now)
-			res := sendResult(m, entry)
+			res := sendResult(m)
 			res["Id"] = entry["Id"]
 			ok = append(ok, res)
 		}
@@ -255,7 +255,7 @@ func (f *Server) enqueueLocked(q *sqsQueue, in map[string]any, traceHeader strin
 	return m
 }
 
-func sendResult(m *sqsMessage, in map[string]any) map[string]any {
+func sendResult(m *sqsMessage) map[string]any {
 	res := map[string]any{"MessageId": m.id, "MD5OfMessageBody": md5hex(m.body)}
 	if len(m.attrs) > 0 {
 		res["MD5OfMessageAttributes"] = md5OfAttributes(m.attrs)
@@ -333,19 +333,26 @@ func (f *Server) receive(ctx context.Context, w http.ResponseWriter, in map[stri
 			return map[string]any{"Messages": nonNil(msgs)}
 		}
 		var reappear <-chan time.Time
+		var rt *time.Timer
 		if next >= 0 && f.Clock == nil {
-			t := time.NewTimer(next)
-			reappear = t.C
-			defer t.Stop()
+			rt = time.NewTimer(next)
+			reappear = rt.C
 		}
+		ended := false
 		select {
 		case <-changed:
 		case <-reappear:
 		case <-timeout:
-			return map[string]any{"Messages": []any{}}
+			ended = true
 		case <-ctx.Done():
-			return map[string]any{"Messages": []any{}}
+			ended = true
 		case <-f.done:
+			ended = true
+		}
+		if rt != nil {
+			rt.Stop()
+		}
+		if ended {
 			return map[string]any{"Messages": []any{}}
 		}
 	}
@@ -386,7 +393,7 @@ func (m *sqsMessage) received(sysNames, attrNames []string) map[string]any {
 	for name, v := range m.attrs {
 		for _, want := range attrNames {
 			if want == "All" || want == ".*" || want == name ||
-				strings.HasSuffix(want, ".*") && strings.HasPrefix(name, strings.TrimSuffix(want, "*")) {
+				strings.HasSuffix(want, ".*") && strings.HasPrefix(name, strings.TrimSuffix(want, ".*")) {
 				attrs[name] = v
 				break
 			}
