@@ -72,8 +72,8 @@ func TestWorkerTemplate(t *testing.T) {
 	if hc := cfntest.Strings(cfntest.Get(worker, "HealthCheck", "Command")); len(hc) != 3 || hc[1] != "/worker" || hc[2] != "-healthcheck" {
 		t.Errorf("worker health check %v", hc)
 	}
-	if stop, ok := cfntest.Int(cfntest.Get(worker, "StopTimeout")); !ok || stop > 120 || time.Duration(stop)*time.Second <= fulfilment.DrainTimeout+fulfilment.FlushTimeout {
-		t.Errorf("worker StopTimeout %d: want > %v and ≤ 120", stop, fulfilment.DrainTimeout+fulfilment.FlushTimeout)
+	if stop, ok := cfntest.Int(cfntest.Get(worker, "StopTimeout")); !ok || stop > 120 || time.Duration(stop)*time.Second <= fulfilment.DrainTimeout+fulfilment.ReleaseTimeout+fulfilment.FlushTimeout {
+		t.Errorf("worker StopTimeout %d: want > %v and ≤ 120", stop, fulfilment.DrainTimeout+fulfilment.ReleaseTimeout+fulfilment.FlushTimeout)
 	}
 	if c := cfntest.Str(cfntest.Get(cfntest.FindByKey(cfntest.Get(worker, "DependsOn"), "ContainerName", "xray-daemon"), "Condition")); c != "START" {
 		t.Errorf("worker DependsOn xray-daemon %q, want START (stopped before the daemon)", c)

@@ -165,7 +165,7 @@ func (w *Worker) Run(ctx context.Context) {
 		backoff = 0
 		for i, m := range out.Messages {
 			if ctx.Err() != nil {
-				w.release(client, out.Messages[i:])
+				w.release(recv, out.Messages[i:])
 				break
 			}
 			w.received.Add(1)
@@ -240,10 +240,15 @@ func sdkOf(s *o11y.SDK) *o11y.SDK {
 	return s
 }
 
+// ReleaseTimeout bounds giving back, at shutdown, the messages of a batch
+// not handled yet.
+const ReleaseTimeout = 2 * time.Second
+
 // release makes messages received but not handled (shutdown) visible again
-// at once, for another worker.
+// at once, for another worker. It uses the polling client: outside any
+// message's span, a traced call would only start a trace of its own.
 func (w *Worker) release(client *sqs.Client, msgs []sqstypes.Message) {
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), ReleaseTimeout)
 	defer cancel()
 	for _, m := range msgs {
 		if m.ReceiptHandle == nil {

@@ -21,8 +21,8 @@ import (
 
 // Shutdown budget, as the orders service's: ECS sends SIGKILL StopTimeout
 // seconds after SIGTERM (30 s in the template). The message in hand
-// finishes within HandleTimeout (DrainTimeout), then the SDK gets
-// FlushTimeout.
+// finishes within HandleTimeout (DrainTimeout), the rest of its batch is
+// released (ReleaseTimeout), then the SDK gets FlushTimeout.
 const (
 	DrainTimeout = 4 * time.Second
 	FlushTimeout = 5 * time.Second
@@ -96,7 +96,7 @@ func Main(args []string, stderr io.Writer) int {
 	log.Info("shutting down", "reason", "signal")
 	select {
 	case <-done:
-	case <-time.After(DrainTimeout + time.Second):
+	case <-time.After(DrainTimeout + ReleaseTimeout + time.Second):
 		log.Warn("worker still busy at the drain deadline")
 	}
 	shutCtx, cancel := context.WithTimeout(context.Background(), time.Second)
