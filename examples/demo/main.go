@@ -1,4 +1,4 @@
-// Command demo runs three small services in one process and sends them
+// Command demo runs four small services in one process and sends them
 // traffic, so you can see the SDK's traces, metrics and logs without an AWS
 // account, a daemon or a collector:
 //
