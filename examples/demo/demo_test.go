@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os/exec"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -188,13 +189,14 @@ func TestBadFlags(t *testing.T) {
 // subsegment, its log lines carry that checkout's request id, and the
 // console's map draws orders → SQS → fulfilment.
 func TestSQSLeg(t *testing.T) {
-	var stdout, stderr bytes.Buffer
+	var stdout bytes.Buffer
+	var stderr lockedBuffer // with the console, its announcement is written from another goroutine
 	var cons *demoConsole
 	o := Options{Duration: 2 * time.Second, RPS: 20, Namespace: "o11y-demo-test", Console: "127.0.0.1:0",
 		consoleReady: func(c *demoConsole) { cons = c }}
 	st, err := Run(context.Background(), o, &stdout, &stderr)
 	if err != nil {
-		t.Fatalf("Run: %v\n%s", err, stderr.Bytes())
+		t.Fatalf("Run: %v\n%s", err, stderr.String())
 	}
 	if st.Fulfilled == 0 {
 		t.Fatalf("no order fulfilled (%+v)", st)
@@ -267,4 +269,21 @@ func TestSQSLeg(t *testing.T) {
 			t.Errorf("map lacks %s (edges %v)", want, edges)
 		}
 	}
+}
+
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
 }
