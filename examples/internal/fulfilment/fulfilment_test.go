@@ -9,6 +9,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
+	"go.opentelemetry.io/otel/trace"
 
 	"github.com/o11y-go/o11y/internal/awsfake"
 	"github.com/o11y-go/o11y/o11ytest"
@@ -83,6 +84,26 @@ func TestWorker(t *testing.T) {
 	}
 	if failed != 2 {
 		t.Errorf("%d failure log lines, want 2", failed)
+	}
+	// One CONSUMER span per message; the published ones continue the
+	// producer's (here: untraced, so new) trace, the Delete is its child.
+	consumers, deletes := 0, 0
+	for _, s := range rec.Spans() {
+		switch {
+		case s.SpanKind == trace.SpanKindConsumer:
+			consumers++
+			if s.Name != "orders process" {
+				t.Errorf("consumer span %q", s.Name)
+			}
+		case s.Name == "SQS.DeleteMessage" || strings.HasSuffix(s.Name, "DeleteMessage"):
+			deletes++
+			if !s.Parent.IsValid() {
+				t.Errorf("DeleteMessage span without a parent: it belongs in the message's span")
+			}
+		}
+	}
+	if consumers != 3 || deletes != 1 {
+		t.Errorf("%d consumer spans, %d DeleteMessage spans; want 3 and 1", consumers, deletes)
 	}
 }
 
