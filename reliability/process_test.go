@@ -32,8 +32,8 @@ func buildOrders(t testing.TB) string {
 		}
 		buildDir = dir
 		buildBin = filepath.Join(dir, "orders")
-		cmd := exec.Command("go", "build", "-o", buildBin, "./examples/ecs")
-		cmd.Dir = ".." // module root
+		cmd := exec.Command("go", "build", "-o", buildBin, "./ecs")
+		cmd.Dir = "../examples" // the examples' own module (works with GOWORK=off too)
 		cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
 		buildLog, buildErr = cmd.CombinedOutput()
 	})

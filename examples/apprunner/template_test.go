@@ -116,6 +116,6 @@ func TestFaultAlarm(t *testing.T) {
 	e2e.CheckAlarmMatchesSDK(t, tmpl, "FaultAlarm", env)
 }
 
-func TestDockerfile(t *testing.T) { e2e.Dockerfile(t, "Dockerfile", "./examples/apprunner") }
+func TestDockerfile(t *testing.T) { e2e.Dockerfile(t, "Dockerfile", "./apprunner", "/orders") }
 
 func TestCfnLint(t *testing.T) { e2e.CfnLint(t, templateFile) }

@@ -4,8 +4,10 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"os/exec"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -70,10 +72,13 @@ func TestRun(t *testing.T) {
 	if st.Segments == 0 || st.Traces == 0 {
 		t.Errorf("no segments reached the stand-in daemon (%d segments, %d traces)", st.Segments, st.Traces)
 	}
-	for _, s := range []string{"gateway", "orders", "inventory"} {
+	for _, s := range []string{"gateway", "orders", "inventory", "fulfilment"} {
 		if st.ByService[s] == 0 {
 			t.Errorf("no segments from %s (have %v)", s, st.ByService)
 		}
+	}
+	if st.Fulfilled == 0 {
+		t.Errorf("the fulfilment worker handled no order")
 	}
 	// The request id survives every hop (HTTP → HTTP → gRPC): all lines of
 	// one trace, whichever service wrote them, carry one request_id.
@@ -176,4 +181,109 @@ func TestBadFlags(t *testing.T) {
 	if code := Main([]string{"-nope"}, &out, &errb); code != 2 {
 		t.Errorf("exit %d for an unknown flag, want 2", code)
 	}
+}
+
+// TestSQSLeg: the demo's orders service publishes "order placed" to the
+// in-process fake SQS and the fulfilment worker consumes it; each worker
+// segment continues a checkout's trace under the SQS SendMessage
+// subsegment, its log lines carry that checkout's request id, and the
+// console's map draws orders → SQS → fulfilment.
+func TestSQSLeg(t *testing.T) {
+	var stdout bytes.Buffer
+	var stderr lockedBuffer // with the console, its announcement is written from another goroutine
+	var cons *demoConsole
+	o := Options{Duration: 2 * time.Second, RPS: 20, Namespace: "o11y-demo-test", Console: "127.0.0.1:0",
+		consoleReady: func(c *demoConsole) { cons = c }}
+	st, err := Run(context.Background(), o, &stdout, &stderr)
+	if err != nil {
+		t.Fatalf("Run: %v\n%s", err, stderr.String())
+	}
+	if st.Fulfilled == 0 {
+		t.Fatalf("no order fulfilled (%+v)", st)
+	}
+
+	// Segments, as the console received them: for each worker segment, its
+	// parent is an SQS SendMessage subsegment of the same trace.
+	byID := map[string]map[string]any{}
+	var workers []map[string]any
+	var walk func(doc map[string]any, trace string)
+	walk = func(doc map[string]any, trace string) {
+		doc["trace_id"] = trace
+		byID[doc["id"].(string)] = doc
+		subs, _ := doc["subsegments"].([]any)
+		for _, s := range subs {
+			walk(s.(map[string]any), trace)
+		}
+	}
+	for _, tr := range cons.Store().Traces(nil, 0, 1000).Traces {
+		d, _ := cons.Store().Trace(tr.ID)
+		for _, raw := range d.Segments {
+			var doc map[string]any
+			if json.Unmarshal(raw, &doc) != nil {
+				continue
+			}
+			walk(doc, tr.ID)
+			if doc["name"] == "fulfilment" && doc["type"] == nil {
+				workers = append(workers, doc)
+			}
+		}
+	}
+	if len(workers) == 0 {
+		t.Fatal("no fulfilment segment reached the console")
+	}
+	for _, w := range workers {
+		p := byID[fmt.Sprint(w["parent_id"])]
+		aws, _ := p["aws"].(map[string]any)
+		if p == nil || p["name"] != "SQS" || p["namespace"] != "aws" || aws["operation"] != "SendMessage" || p["trace_id"] != w["trace_id"] {
+			t.Errorf("worker segment %v: parent %v, want the SQS SendMessage subsegment of the same trace", w["id"], p)
+		}
+	}
+
+	// Logs: the worker's "order fulfilled" lines carry a checkout's trace
+	// and request id (TestRun checks one request id per trace).
+	n := 0
+	for _, l := range e2e.ParseStdout(t, stdout.Bytes()).Logs {
+		if l["msg"] == "order fulfilled" {
+			n++
+			if l["service"] != "fulfilment" || l["request_id"] == nil || l["xray_trace_id"] == nil {
+				t.Errorf("worker log line %v", l)
+			}
+		}
+	}
+	if n == 0 {
+		t.Error("no \"order fulfilled\" log line")
+	}
+
+	// The console's map: orders → SQS → fulfilment.
+	m := cons.Store().ServiceMap(0)
+	names := map[string]string{}
+	for _, nd := range m.Nodes {
+		names[nd.ID] = nd.Name
+	}
+	edges := map[string]bool{}
+	for _, e := range m.Edges {
+		edges[names[e.From]+" -> "+names[e.To]] = true
+	}
+	for _, want := range []string{"orders -> SQS", "SQS -> fulfilment"} {
+		if !edges[want] {
+			t.Errorf("map lacks %s (edges %v)", want, edges)
+		}
+	}
+}
+
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
 }

@@ -1,4 +1,4 @@
-// Command demo runs three small services in one process and sends them
+// Command demo runs four small services in one process and sends them
 // traffic, so you can see the SDK's traces, metrics and logs without an AWS
 // account, a daemon or a collector:
 //
@@ -9,7 +9,8 @@
 //	go run ./examples/demo > demo.jsonl         # keep the JSON, watch the summary
 //
 // The call graph is client → gateway (HTTP) → orders (HTTP) → inventory
-// (gRPC). Each service has its own SDK instance (its own service name);
+// (gRPC), and orders → SQS (a fake SQS endpoint in this process) →
+// fulfilment (a worker consuming "order placed"). Each service has its own SDK instance (its own service name);
 // traces go over UDP to a stand-in for the X-Ray daemon inside the process,
 // which prints trace trees; logs and EMF metric documents are JSON lines on
 // stdout, exactly as they would reach CloudWatch Logs from a container.
@@ -43,9 +44,12 @@ import (
 	"google.golang.org/grpc/credentials/insecure"
 
 	"github.com/o11y-go/o11y"
+	"github.com/o11y-go/o11y/examples/internal/fulfilment"
 	"github.com/o11y-go/o11y/examples/internal/orders"
 	"github.com/o11y-go/o11y/examples/internal/segsink"
+	"github.com/o11y-go/o11y/internal/awsfake"
 	"github.com/o11y-go/o11y/internal/linewriter"
+	"github.com/o11y-go/o11y/middleware/awsmw"
 	"github.com/o11y-go/o11y/middleware/grpcmw"
 )
 
@@ -105,6 +109,8 @@ type Stats struct {
 	BadLines  int
 	ByService map[string]int
 	Example   string
+	// Fulfilled is how many "order placed" messages the worker handled.
+	Fulfilled int
 }
 
 // countingWriter receives every JSON line of the three SDKs (through one
@@ -193,7 +199,26 @@ func Run(ctx context.Context, o Options, stdout, human io.Writer) (Stats, error)
 	if err != nil {
 		return st, fmt.Errorf("inventory SDK: %w", err)
 	}
-	sdks := []*o11y.SDK{gatewaySDK, ordersSDK, inventorySDK}
+	fulfilmentSDK, err := start("fulfilment", false)
+	if err != nil {
+		return st, fmt.Errorf("fulfilment SDK: %w", err)
+	}
+	sdks := []*o11y.SDK{gatewaySDK, ordersSDK, inventorySDK, fulfilmentSDK}
+
+	// The SQS leg: a fake SQS endpoint in this process (no AWS account),
+	// the orders service publishing "order placed" with an awsmw-instrumented
+	// client, and the fulfilment worker consuming it (the same code as
+	// examples/ecs/worker).
+	sqsFake := awsfake.Start()
+	defer sqsFake.Close()
+	queueURL := sqsFake.QueueURL("orders")
+	publisher := fulfilment.NewPublisher(fulfilment.LocalConfig(sqsFake.URL), queueURL,
+		awsmw.WithTracerProvider(ordersSDK.TracerProvider()))
+	worker := &fulfilment.Worker{Config: fulfilment.LocalConfig(sqsFake.URL), QueueURL: queueURL, SDK: fulfilmentSDK}
+	workerCtx, stopWorker := context.WithCancel(context.WithoutCancel(ctx))
+	defer stopWorker()
+	workerDone := make(chan struct{})
+	go func() { defer close(workerDone); worker.Run(workerCtx) }()
 
 	// inventory: gRPC.
 	invLn, err := net.Listen("tcp", "127.0.0.1:0")
@@ -215,6 +240,7 @@ func Run(ctx context.Context, o Options, stdout, human io.Writer) (Stats, error)
 	ordersSrv, ordersURL, err := serve(orders.NewHandler(orders.Options{
 		SDK:           ordersSDK,
 		Inventory:     grpcInventory{conn},
+		Queue:         publisher,
 		ChargeLatency: time.Millisecond,
 	}))
 	if err != nil {
@@ -247,6 +273,21 @@ func Run(ctx context.Context, o Options, stdout, human io.Writer) (Stats, error)
 	_ = ordersSrv.Shutdown(dctx)
 	_ = conn.Close()
 	grpcSrv.GracefulStop()
+	// Let the worker take what checkout published (bounded), then stop it.
+	pending := func() bool {
+		for _, m := range sqsFake.Messages(queueURL) {
+			if !m.Deleted {
+				return true
+			}
+		}
+		return false
+	}
+	for i := 0; i < 40 && pending(); i++ {
+		time.Sleep(50 * time.Millisecond)
+	}
+	stopWorker()
+	<-workerDone
+	st.Fulfilled = int(worker.Stats().Fulfilled)
 	sctx, cancel := context.WithTimeout(context.Background(), orders.FlushTimeout)
 	defer cancel()
 	var wg sync.WaitGroup
@@ -392,8 +433,9 @@ func legend(w io.Writer, o Options, gateway, orders, inventory, daemon string) {
 		limit += fmt.Sprintf(" or %d requests", o.Requests)
 	}
 	fmt.Fprintf(w, `
-o11y demo: three services in this process, no AWS account needed
+o11y demo: four services in this process, no AWS account needed
   client ─HTTP→ gateway %s ─HTTP→ orders %s ─gRPC→ inventory %s
+                                    orders ─SQS (fake, in process)→ fulfilment worker
   traces  → X-Ray daemon protocol (UDP) to %s; trace trees below (stderr)
   logs    → JSON lines on stdout: msg, xray_trace_id, trace_id, span_id, request_id, …
   metrics → EMF JSON lines on stdout ({"_aws":…}), namespace %q, flushed every 2 s

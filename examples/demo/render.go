@@ -158,7 +158,7 @@ func (v *traceView) summary(segs []segsink.Segment, st Stats, elapsed time.Durat
 		id    string
 	}
 	examples := []*example{
-		{title: "a checkout: gateway → orders → charge-card + gRPC inventory", match: func(r *segsink.Segment, all []segsink.Segment) bool {
+		{title: "a checkout: gateway → orders → charge-card + gRPC inventory + SQS → fulfilment worker", match: func(r *segsink.Segment, all []segsink.Segment) bool {
 			return strings.HasSuffix(r.HTTP.URL, "/api/checkout") && !r.Fault && !r.Error && len(all) >= 6
 		}},
 		{title: "a client error (404 for an order id that is not a number)", match: func(r *segsink.Segment, _ []segsink.Segment) bool {

@@ -33,3 +33,14 @@ func TestSamplerOff(t *testing.T) {
 	}
 	e2e.RunSamplerOff(t, e2e.Build(t, "."))
 }
+
+// TestSQSLeg runs this directory's binary (the checkout producer) and the
+// fulfilment worker (./worker) against a fake SQS endpoint and a stand-in
+// X-Ray daemon: the worker's segment continues the checkout's trace under
+// the SQS SendMessage subsegment (see examples/internal/e2e.RunSQS).
+func TestSQSLeg(t *testing.T) {
+	if testing.Short() {
+		t.Skip("end-to-end test")
+	}
+	e2e.RunSQS(t, e2e.Build(t, "."), e2e.Build(t, "./worker"))
+}

@@ -374,8 +374,8 @@ func TestDashboard(t *testing.T) {
 	}
 }
 
-func TestDockerfile(t *testing.T) { e2e.Dockerfile(t, "Dockerfile", "./examples/ecs") }
+func TestDockerfile(t *testing.T) { e2e.Dockerfile(t, "Dockerfile", "./ecs", "/orders") }
 
 func TestCfnLint(t *testing.T) {
-	e2e.CfnLint(t, templates[0].file, templates[1].file)
+	e2e.CfnLint(t, templates[0].file, templates[1].file, workerTemplate)
 }

@@ -18,6 +18,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 )
 
 // Server is one loopback endpoint speaking the wire protocols of the
@@ -30,17 +31,42 @@ import (
 // fails (InternalServerError, 500), table "missing" is not found (400).
 type Server struct {
 	*httptest.Server
-	mu      sync.Mutex
-	headers []http.Header // request headers, in arrival order
-	sqsMsgs []map[string]any
+
+	// Clock, when set before the first call, is SQS's clock (visibility
+	// timeouts); a test moves it to make hidden messages reappear.
+	Clock func() time.Time
+	// MaxWait, when set, caps SQS long polls (WaitTimeSeconds).
+	MaxWait time.Duration
+
+	mu        sync.Mutex
+	headers   []http.Header // request headers, in arrival order
+	queues    map[string]*sqsQueue
+	msgSeq    int // SQS message ids
+	seq       int // SQS receipt handles
+	done      chan struct{}
+	closeOnce sync.Once
 }
 
 // New starts a Server, closed when the test ends.
 func New(t testing.TB) *Server {
-	f := &Server{}
-	f.Server = httptest.NewServer(http.HandlerFunc(f.serve))
+	f := Start()
 	t.Cleanup(f.Close)
 	return f
+}
+
+// Start starts a Server on a loopback port (the local demo's fake SQS);
+// Close stops it.
+func Start() *Server {
+	f := &Server{done: make(chan struct{})}
+	f.Server = httptest.NewServer(http.HandlerFunc(f.serve))
+	return f
+}
+
+// Close ends SQS long polls in progress, then closes the listener and
+// waits for the requests in flight.
+func (f *Server) Close() {
+	f.closeOnce.Do(func() { close(f.done) })
+	f.Server.Close()
 }
 
 // LastHeader returns the headers of the last request received.
@@ -59,7 +85,11 @@ func (f *Server) serve(w http.ResponseWriter, r *http.Request) {
 	f.headers = append(f.headers, r.Header.Clone())
 	f.mu.Unlock()
 	if target := r.Header.Get("X-Amz-Target"); target != "" {
-		f.serveJSON(w, target, body, r.Header.Get("X-Amzn-Trace-Id"))
+		if prefix, op, _ := strings.Cut(target, "."); prefix == "AmazonSQS" {
+			f.serveSQSJSON(w, r, op, body)
+			return
+		}
+		f.serveJSON(w, target, body)
 		return
 	}
 	if r.Method == http.MethodPost && r.URL.Path == "/" {
@@ -88,7 +118,20 @@ func md5hex(s string) string {
 	return hex.EncodeToString(sum[:])
 }
 
-func (f *Server) serveJSON(w http.ResponseWriter, target string, body []byte, traceHeader string) {
+func (f *Server) serveSQSJSON(w http.ResponseWriter, r *http.Request, op string, body []byte) {
+	out := f.serveSQS(r.Context(), w, op, decodeJSON(body), r.Header.Get("X-Amzn-Trace-Id"))
+	if out == nil {
+		if w.Header().Get("x-amzn-RequestId") == "" { // no error written yet
+			jsonError(w, 400, "req-"+op, "UnknownOperationException", "AmazonSQS."+op)
+		}
+		return
+	}
+	w.Header().Set("Content-Type", "application/x-amz-json-1.0")
+	w.Header().Set("x-amzn-RequestId", "req-"+op)
+	_ = json.NewEncoder(w).Encode(out)
+}
+
+func (f *Server) serveJSON(w http.ResponseWriter, target string, body []byte) {
 	prefix, op, _ := strings.Cut(target, ".")
 	reqID := "req-" + op
 	var in map[string]any
@@ -125,30 +168,6 @@ func (f *Server) serveJSON(w http.ResponseWriter, target string, body []byte, tr
 		if op == "PutRecord" {
 			out = map[string]any{"SequenceNumber": "49590338271490256608559692538361571095921575989136588898", "ShardId": "shardId-000000000000"}
 		}
-	case "AmazonSQS":
-		switch op {
-		case "SendMessage":
-			// SQS copies the call's X-Amzn-Trace-Id header into the
-			// AWSTraceHeader system attribute; an explicit attribute wins.
-			in["traceHeader"] = traceHeader
-			if sa, ok := in["MessageSystemAttributes"].(map[string]any); ok {
-				if th, ok := sa["AWSTraceHeader"].(map[string]any); ok {
-					in["traceHeader"], _ = th["StringValue"].(string)
-				}
-			}
-			f.mu.Lock()
-			f.sqsMsgs = append(f.sqsMsgs, in)
-			f.mu.Unlock()
-			body, _ := in["MessageBody"].(string)
-			res := map[string]any{"MessageId": "msg-1", "MD5OfMessageBody": md5hex(body)}
-			if attrs, ok := in["MessageAttributes"].(map[string]any); ok && len(attrs) > 0 {
-				res["MD5OfMessageAttributes"] = md5OfAttributes(attrs)
-			}
-			out = res
-		case "ReceiveMessage":
-			names, _ := in["MessageAttributeNames"].([]any)
-			out = map[string]any{"Messages": f.received(names)}
-		}
 	}
 	if out == nil {
 		jsonError(w, 400, reqID, "UnknownOperationException", target)
@@ -157,33 +176,6 @@ func (f *Server) serveJSON(w http.ResponseWriter, target string, body []byte, tr
 	w.Header().Set("Content-Type", "application/x-amz-json-1.0")
 	w.Header().Set("x-amzn-RequestId", reqID)
 	_ = json.NewEncoder(w).Encode(out)
-}
-
-// received turns the messages sent so far into ReceiveMessage's answer,
-// with the AWSTraceHeader system attribute SQS derives from the sender's
-// X-Amzn-Trace-Id header (or its own AWSTraceHeader system attribute).
-func (f *Server) received(attrNames []any) []any {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	var msgs []any
-	for i, in := range f.sqsMsgs {
-		body, _ := in["MessageBody"].(string)
-		m := map[string]any{
-			"MessageId":     fmt.Sprintf("msg-%d", i+1),
-			"ReceiptHandle": fmt.Sprintf("rh-%d", i+1),
-			"Body":          body,
-			"MD5OfBody":     md5hex(body),
-		}
-		if th, _ := in["traceHeader"].(string); th != "" {
-			m["Attributes"] = map[string]any{"AWSTraceHeader": th}
-		}
-		if attrs, ok := in["MessageAttributes"].(map[string]any); ok && len(attrs) > 0 && len(attrNames) > 0 {
-			m["MessageAttributes"] = attrs // "All" or the names asked for: the tests ask for all
-			m["MD5OfMessageAttributes"] = md5OfAttributes(attrs)
-		}
-		msgs = append(msgs, m)
-	}
-	return msgs
 }
 
 // md5OfAttributes is SQS's digest of message attributes: for each name in

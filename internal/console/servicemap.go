@@ -167,6 +167,7 @@ func (t *trace) mapContrib() {
 		}
 	}
 	called := make(map[string]bool, 4)
+	awsCalled := map[string]bool{} // aws subsegments a segment hangs from
 	for _, d := range t.docs {
 		for i := range d.spans {
 			sp := &d.spans[i]
@@ -187,6 +188,20 @@ func (t *trace) mapContrib() {
 				continue
 			}
 			called[p.sp.id] = true
+			if !p.sp.seg && p.sp.namespace == "aws" {
+				// A segment whose parent is an AWS call (an SQS consumer
+				// continuing the SendMessage's trace): caller → the AWS
+				// resource → this service, as X-Ray draws a queue between
+				// producer and consumer. The call is counted once however
+				// many messages it sent.
+				ak := nodeKey{"aws", p.sp.name, awsNodeType(p.sp)}
+				if !awsCalled[p.sp.id] {
+					awsCalled[p.sp.id] = true
+					t.obs = append(t.obs, mapObs{kind: obsNode, to: ak, sp: p.sp}, mapObs{kind: obsEdge, from: serviceKey(caller), to: ak, sp: p.sp})
+				}
+				t.obs = append(t.obs, mapObs{kind: obsEdge, from: ak, to: k, sp: sp})
+				continue
+			}
 			// The client subsegment measures the call.
 			t.obs = append(t.obs, mapObs{kind: obsEdge, from: serviceKey(caller), to: k, sp: p.sp})
 		}

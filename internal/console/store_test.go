@@ -136,3 +136,38 @@ func FuzzDatagram(f *testing.F) {
 		_ = c.store.Traces(nil, 0, 10)
 	})
 }
+
+// TestServiceMapSQSHandOff: a worker segment whose parent is the producer's
+// SQS SendMessage subsegment (awsmw.StartConsumer) is drawn producer → the
+// queue's AWS node → worker, as X-Ray does; the call counts once.
+func TestServiceMapSQSHandOff(t *testing.T) {
+	c := newTestConsole(t, 0)
+	const tr = "1-67000000-0000000000000000000000b1"
+	docs := []string{
+		`{"name":"orders","id":"00000000000000a1","trace_id":"` + tr + `","start_time":1700000000,"end_time":1700000001,` +
+			`"subsegments":[{"name":"SQS","id":"00000000000000a2","namespace":"aws","start_time":1700000000.1,"end_time":1700000000.2,"aws":{"operation":"SendMessage","queue_url":"http://127.0.0.1/1/orders"}}]}`,
+		`{"name":"fulfilment","id":"00000000000000a3","parent_id":"00000000000000a2","trace_id":"` + tr + `","start_time":1700000000.3,"end_time":1700000000.4}`,
+	}
+	for _, d := range docs {
+		if err := c.IngestSegment([]byte(d)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	m := c.store.ServiceMap(0)
+	names := map[string]string{}
+	for _, n := range m.Nodes {
+		names[n.ID] = n.Name
+	}
+	edges := map[string]int{}
+	for _, e := range m.Edges {
+		edges[names[e.From]+" → "+names[e.To]]++
+	}
+	for _, want := range []string{"orders → SQS", "SQS → fulfilment"} {
+		if edges[want] != 1 {
+			t.Errorf("edge %s: %d, want 1 (edges %v)", want, edges[want], edges)
+		}
+	}
+	if edges["orders → fulfilment"] != 0 {
+		t.Errorf("direct edge orders → fulfilment: the queue must sit between them (edges %v)", edges)
+	}
+}

@@ -203,8 +203,9 @@ func ActionSet(stmts []cfntest.Statement) map[string]bool {
 }
 
 // Dockerfile checks the example's Dockerfile: multi-stage, static build of
-// pkg, distroless or scratch runtime, non-root user, entrypoint /orders.
-func Dockerfile(t *testing.T, path, pkg string) {
+// pkg (a package of the examples module, built from examples/), distroless
+// or scratch runtime, non-root user, entrypoint bin (["/orders"]).
+func Dockerfile(t *testing.T, path, pkg, bin string) {
 	t.Helper()
 	b, err := os.ReadFile(path)
 	if err != nil {
@@ -258,8 +259,8 @@ func Dockerfile(t *testing.T, path, pkg string) {
 	if user == "" || user == "root" || user == "0" || strings.HasPrefix(user, "0:") || strings.HasPrefix(user, "root:") {
 		t.Errorf("%s: runtime stage USER %q, want a non-root user", path, user)
 	}
-	if entry != `["/orders"]` {
-		t.Errorf("%s: ENTRYPOINT %s, want [\"/orders\"] (the health-check command uses that path)", path, entry)
+	if want := `["` + bin + `"]`; entry != want {
+		t.Errorf("%s: ENTRYPOINT %s, want %s (the health-check command uses that path)", path, entry, want)
 	}
 }
 

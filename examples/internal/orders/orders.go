@@ -9,8 +9,10 @@
 //   - GET /healthz → 200, never traced, counted or access-logged;
 //   - GET /orders/{id} → 200 JSON for a numeric id, 404 otherwise;
 //   - POST /checkout → a child span "charge-card" annotated with order_id,
-//     then (when an inventory is configured) one downstream call; 200, or
-//     502 when the downstream fails;
+//     then (when an inventory is configured) one downstream call, then
+//     (when a queue is configured) one "order placed" message to SQS for
+//     the fulfilment worker; 200, or 502 when the downstream or the queue
+//     fails;
 //   - GET /boom → the handler panics; the middleware answers 500.
 package orders
 
@@ -43,12 +45,20 @@ type Inventory interface {
 	Reserve(ctx context.Context, orderID string) error
 }
 
+// OrderQueue hands a placed order to fulfilment
+// (examples/internal/fulfilment.Publisher sends it to SQS).
+type OrderQueue interface {
+	Publish(ctx context.Context, orderID string) error
+}
+
 // Options configures the service handler.
 type Options struct {
 	// SDK is the o11y handle; nil means o11y.Default().
 	SDK *o11y.SDK
 	// Inventory, when set, is called by POST /checkout.
 	Inventory Inventory
+	// Queue, when set, receives every confirmed order.
+	Queue OrderQueue
 	// ChargeLatency simulates the card processor's latency inside the
 	// charge-card span. Default 0.
 	ChargeLatency time.Duration
@@ -145,6 +155,15 @@ func (s *service) checkout(w http.ResponseWriter, r *http.Request) {
 			writeJSON(w, http.StatusBadGateway, map[string]string{"error": "inventory unavailable", "order_id": id})
 			return
 		}
+	}
+	if q := s.opts.Queue; q != nil {
+		if err := q.Publish(ctx, id); err != nil {
+			tracing.RecordError(ctx, err)
+			log.Warn("order not queued for fulfilment", "order_id", id, "error", err.Error())
+			writeJSON(w, http.StatusBadGateway, map[string]string{"error": "fulfilment queue unavailable", "order_id": id})
+			return
+		}
+		log.Info("order placed", "order_id", id)
 	}
 	writeJSON(w, http.StatusOK, checkoutResponse{OrderID: id, Status: "confirmed", TraceID: tracing.XRayTraceID(ctx)})
 }

@@ -14,7 +14,10 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/config"
+
 	"github.com/o11y-go/o11y"
+	"github.com/o11y-go/o11y/examples/internal/fulfilment"
 )
 
 // Shutdown budget: ECS sends SIGKILL StopTimeout seconds after SIGTERM (30 s
@@ -30,8 +33,10 @@ const (
 )
 
 // Main runs the orders service as a process and returns its exit code. It
-// reads PORT (default 8080) and DOWNSTREAM_URL (optional inventory service)
-// and leaves every telemetry setting to o11y.ConfigFromEnv
+// reads PORT (default 8080), DOWNSTREAM_URL (optional inventory service),
+// ORDERS_QUEUE_URL (optional SQS queue for the fulfilment worker; the AWS
+// SDK's own variables, AWS_REGION, AWS_ENDPOINT_URL_SQS…, configure the
+// client) and leaves every telemetry setting to o11y.ConfigFromEnv
 // (OTEL_SERVICE_NAME, AWS_XRAY_DAEMON_ADDRESS, OTEL_EXPORTER_OTLP_ENDPOINT,
 // OTEL_TRACES_SAMPLER, …).
 //
@@ -65,6 +70,16 @@ func Main(args []string, stderr io.Writer) int {
 	opts := Options{SDK: sdk}
 	if u := os.Getenv("DOWNSTREAM_URL"); u != "" {
 		opts.Inventory = HTTPInventory(sdk, u, "")
+	}
+	if q := os.Getenv(fulfilment.QueueURLEnv); q != "" {
+		cfg, err := config.LoadDefaultConfig(ctx)
+		if err != nil {
+			log.Error("AWS configuration; checkout will not queue orders", "error", err.Error())
+		} else {
+			// awsmw.Instrument inside: SendMessage is traced and carries
+			// the trace to the message.
+			opts.Queue = fulfilment.NewPublisher(cfg, q)
+		}
 	}
 
 	ln, err := net.Listen("tcp", ":"+port)
