@@ -337,6 +337,20 @@ func TestOnEndDoesNotAllocate(t *testing.T) {
 	assert.Zero(t, allocs)
 }
 
+// The first span of every batch arms the delay timer: that must not
+// allocate either.
+func TestFirstSpanOfABatchDoesNotAllocate(t *testing.T) {
+	p := newProc(t, &recorder{}, Options{QueueSize: 64, BatchSize: 32, Delay: time.Hour})
+	s := span("s", true)
+	allocs := testing.AllocsPerRun(1000, func() {
+		p.OnEnd(s) // finds the queue empty: arms the timer
+		p.mu.Lock()
+		p.pending = p.pending[:0]
+		p.mu.Unlock()
+	})
+	assert.Zero(t, allocs)
+}
+
 func TestNilProcessor(t *testing.T) {
 	var p *Processor
 	p.OnEnd(span("s", true))
