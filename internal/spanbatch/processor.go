@@ -59,10 +59,12 @@ type Options struct {
 	Report func(error)
 
 	// waiting, when set (tests), is called by the export goroutine just
-	// before it blocks: lingering is true while a partial batch waits for
-	// the delay, wakes is the number of wake-ups pending. A test that sees
-	// (true, 0) knows the goroutine is idle until the delay, a flush or
-	// shutdown: a sync point instead of a sleep.
+	// before it blocks: lingering is true when spans are queued (a partial
+	// batch waiting for the delay), wakes is the number of wake-ups
+	// pending. A test that sees wakes == 0 knows the goroutine stays
+	// blocked until a batch fills, the delay passes, a flush or shutdown
+	// (a span that starts a batch only arms the timer): a sync point
+	// instead of a sleep.
 	waiting func(lingering bool, wakes int)
 }
 
