@@ -5,6 +5,7 @@ import (
 	"io"
 	"net/http"
 	"strconv"
+	"syscall"
 	"testing"
 	"time"
 
@@ -40,26 +41,41 @@ type export struct {
 // noExport is the bare variants' pipeline.
 var noExport = &export{flush: func() {}}
 
-// timedFlush runs e.flush with the timer on: b.Loop stops the timer when it
-// ends, so without this the export work would not be charged.
 // cpuMeter measures the process's CPU time (user + system, all threads:
 // the request path, the exporters' goroutines and the garbage collector;
 // not the stand-ins, which are other processes) over a benchmark loop.
 // On two cores a variant's background export work can hide in wall time
-// while the other core is idle; cpu-ns/op charges it.
-type cpuMeter time.Duration
+// while the other core is idle; cpu-ns/op charges it. It also counts the
+// process's voluntary context switches (a thread going to sleep: an idle
+// runtime thread parking, a goroutine blocking with nothing else to run),
+// reported as vcsw/op: the wake-ups a pipeline causes, which cost CPU on
+// both sides, and a figure that moves far less with the machine's load.
+type cpuMeter struct {
+	cpu   time.Duration
+	nvcsw int64
+}
 
 func startCPU() cpuMeter {
-	self, _ := cpuTimes()
-	return cpuMeter(self)
+	cpu, nvcsw := selfUsage()
+	return cpuMeter{cpu, nvcsw}
 }
 
-// report adds cpu-ns/op; call it after the timed flush.
+// report adds cpu-ns/op and vcsw/op; call it after the timed flush.
 func (m cpuMeter) report(b *testing.B) {
-	self, _ := cpuTimes()
-	b.ReportMetric(float64(self-time.Duration(m))/float64(b.N), "cpu-ns/op")
+	cpu, nvcsw := selfUsage()
+	b.ReportMetric(float64(cpu-m.cpu)/float64(b.N), "cpu-ns/op")
+	b.ReportMetric(float64(nvcsw-m.nvcsw)/float64(b.N), "vcsw/op")
 }
 
+// selfUsage returns this process's CPU time and voluntary context switches.
+func selfUsage() (time.Duration, int64) {
+	var ru syscall.Rusage
+	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano()), ru.Nvcsw
+}
+
+// timedFlush runs e.flush with the timer on: b.Loop stops the timer when it
+// ends, so without this the export work would not be charged.
 func timedFlush(b *testing.B, e *export) {
 	b.StartTimer()
 	e.flush()

@@ -341,3 +341,19 @@ func TestCloseLen(t *testing.T) {
 }
 
 var _ = coltracepb.ExportTraceServiceRequest{}
+
+// validUTF8 agrees with utf8.ValidString for every length around its word
+// and double-word steps, with a multi-byte rune, a stray continuation byte
+// or a truncated sequence at every position.
+func TestValidUTF8EveryPosition(t *testing.T) {
+	for n := 0; n <= 40; n++ {
+		ascii := strings.Repeat("a", n)
+		assert.True(t, validUTF8(ascii), "ascii %d", n)
+		for i := 0; i < n; i++ {
+			for _, ins := range []string{"é", "\x80", "\xe2\x82", "€"} {
+				s := ascii[:i] + ins + ascii[i:]
+				assert.Equal(t, utf8.ValidString(s), validUTF8(s), "%q", s)
+			}
+		}
+	}
+}

@@ -4,10 +4,13 @@
 // the request path for two reasons:
 //
 //   - OnEnd appends to a mutex-guarded slice and wakes the export goroutine
-//     once per batch (the first span after an idle period, and a full
-//     batch), not once per span. The upstream processor sends every span
-//     through a channel, which wakes its goroutine for each span: a futex
-//     system call and a thread hand-off per request.
+//     only when a batch is full; the first span after the queue was taken
+//     arms the delay timer instead, so a partial batch still goes out after
+//     the delay. The upstream processor sends every span through a channel,
+//     which wakes its goroutine for each span: a futex system call and a
+//     thread hand-off per request. Under load each wake-up also sets idle
+//     threads spinning for work, so the goroutine is woken once per batch,
+//     never to merely start its timer.
 //   - Spans dropped because the queue is full are counted ([Processor.Dropped])
 //     and reported, rate-limited, instead of only logged once.
 //
@@ -56,10 +59,12 @@ type Options struct {
 	Report func(error)
 
 	// waiting, when set (tests), is called by the export goroutine just
-	// before it blocks: lingering is true while a partial batch waits for
-	// the delay, wakes is the number of wake-ups pending. A test that sees
-	// (true, 0) knows the goroutine is idle until the delay, a flush or
-	// shutdown: a sync point instead of a sleep.
+	// before it blocks: lingering is true when spans are queued (a partial
+	// batch waiting for the delay), wakes is the number of wake-ups
+	// pending. A test that sees wakes == 0 knows the goroutine stays
+	// blocked until a batch fills, the delay passes, a flush or shutdown
+	// (a span that starts a batch only arms the timer): a sync point
+	// instead of a sleep.
 	waiting func(lingering bool, wakes int)
 }
 
@@ -92,7 +97,8 @@ type Processor struct {
 	closed   bool
 	spare    []sdktrace.ReadOnlySpan // owned by the goroutine
 
-	wake     chan struct{} // capacity 1
+	wake     chan struct{} // capacity 1: a batch is full
+	timer    *time.Timer   // armed by the span that makes the queue non-empty
 	flushReq chan chan struct{}
 	stop     chan struct{}
 	done     chan struct{}
@@ -122,6 +128,8 @@ func New(exp sdktrace.SpanExporter, o Options) *Processor {
 		done:     make(chan struct{}),
 		waiting:  o.waiting,
 	}
+	p.timer = time.NewTimer(p.delay)
+	p.timer.Stop()
 	go p.run()
 	return p
 }
@@ -200,13 +208,23 @@ func (p *Processor) OnEnd(s sdktrace.ReadOnlySpan) {
 		return
 	}
 	p.pending = append(p.pending, s)
-	p.mu.Unlock()
-	if n == 0 || n+1 == p.batch {
-		select {
-		case p.wake <- struct{}{}:
-		default: // already signalled
+	if n+1 >= p.batch {
+		p.mu.Unlock()
+		if n+1 == p.batch {
+			select {
+			case p.wake <- struct{}{}:
+			default: // already signalled
+			}
 		}
+		return
 	}
+	if n == 0 {
+		// The first span of a batch starts the delay. Arming the timer
+		// wakes nobody; it is reset under the lock so that it always counts
+		// from the latest span that found the queue empty.
+		p.timer.Reset(p.delay)
+	}
+	p.mu.Unlock()
 }
 
 func (p *Processor) queued() int {
@@ -225,14 +243,21 @@ func (p *Processor) Done() <-chan struct{} { return p.done }
 func (p *Processor) run() {
 	defer close(p.done)
 	defer p.shutdownExporter()
-	timer := time.NewTimer(p.delay)
-	timer.Stop()
+	defer p.timer.Stop()
 	for {
 		if p.waiting != nil {
-			p.waiting(false, len(p.wake))
+			p.waiting(p.queued() > 0, len(p.wake))
 		}
 		select {
 		case <-p.wake:
+			if p.queued() < p.batch {
+				continue // left over from a batch a flush or the timer already took
+			}
+		case <-p.timer.C:
+			// The delay since the first span of a batch has passed (or, at
+			// worst, a stale firing: the spans it was armed for went out
+			// with a full batch; then the queue holds younger spans, sent a
+			// little early, or nothing).
 		case r := <-p.flushReq:
 			p.exportQueued()
 			close(r)
@@ -241,36 +266,9 @@ func (p *Processor) run() {
 			p.drain()
 			return
 		}
-		if p.queued() < p.batch {
-			timer.Reset(p.delay)
-		linger:
-			for {
-				if p.waiting != nil {
-					p.waiting(true, len(p.wake))
-				}
-				select {
-				case <-p.wake:
-					if p.queued() < p.batch {
-						continue // left over from a batch a flush already took
-					}
-					break linger // a batch is full
-				case <-timer.C:
-					break linger
-				case r := <-p.flushReq:
-					p.exportQueued()
-					close(r)
-					break linger
-				case <-p.stop:
-					timer.Stop()
-					p.drain()
-					return
-				}
-			}
-			timer.Stop()
-		}
-		// Export while full batches are waiting; a partial batch waits
-		// for the next wake or the timer. Flushes and shutdown are answered
-		// between batches.
+		// Export everything queued, then go on while full batches are
+		// waiting; a partial batch left over waits for the timer its first
+		// span armed. Flushes and shutdown are answered between batches.
 		for p.exportQueued() && p.queued() >= p.batch {
 			select {
 			case r := <-p.flushReq:

@@ -337,6 +337,20 @@ func TestOnEndDoesNotAllocate(t *testing.T) {
 	assert.Zero(t, allocs)
 }
 
+// The first span of every batch arms the delay timer: that must not
+// allocate either.
+func TestFirstSpanOfABatchDoesNotAllocate(t *testing.T) {
+	p := newProc(t, &recorder{}, Options{QueueSize: 64, BatchSize: 32, Delay: time.Hour})
+	s := span("s", true)
+	allocs := testing.AllocsPerRun(1000, func() {
+		p.OnEnd(s) // finds the queue empty: arms the timer
+		p.mu.Lock()
+		p.pending = p.pending[:0]
+		p.mu.Unlock()
+	})
+	assert.Zero(t, allocs)
+}
+
 func TestNilProcessor(t *testing.T) {
 	var p *Processor
 	p.OnEnd(span("s", true))
@@ -384,13 +398,17 @@ func TestLargeQueueGrowsOnDemandAndShrinksAfterwards(t *testing.T) {
 	assert.LessOrEqual(t, cap(p.pending), keptCap, "the burst's buffer was released")
 }
 
-// A flush that takes a full batch leaves its wake-up signal behind; it must
-// not make the next partial batch go out before the delay.
+// A flush that takes a full batch may leave its wake-up signal behind; it
+// must not make the next partial batch go out before the delay. The first
+// span of that batch only arms the delay timer: it wakes nobody.
 func TestStaleWakeDoesNotCutTheDelayShort(t *testing.T) {
 	rec := &recorder{}
 	idle := make(chan struct{}, 1)
 	p := newProc(t, rec, Options{BatchSize: 3, Delay: time.Hour, waiting: func(lingering bool, wakes int) {
-		if lingering && wakes == 0 {
+		// Idle with the first batch exported and no wake-up pending: the
+		// goroutine blocks until a full batch, the delay, a flush or
+		// shutdown.
+		if !lingering && wakes == 0 && rec.total() == 3 {
 			select {
 			case idle <- struct{}{}:
 			default:
@@ -402,23 +420,30 @@ func TestStaleWakeDoesNotCutTheDelayShort(t *testing.T) {
 	}
 	require.NoError(t, p.ForceFlush(context.Background()))
 	require.Equal(t, 3, rec.total())
-	select { // drain a signal from the first batch's wait, if any
-	case <-idle:
-	default:
-	}
-	p.OnEnd(span("s", true))
-	// Sync point: the goroutine has taken every wake-up (the stale one
-	// included) and is blocked waiting for the hour-long delay. Had a
-	// wake-up cut the delay short, the span would be exported instead and
-	// this state would not be reached with it still queued.
-	select {
+	select { // sync point: any stale wake-up has been taken
 	case <-idle:
 	case <-time.After(30 * time.Second):
-		t.Fatal("the goroutine never settled into waiting for the delay")
+		t.Fatal("the goroutine never settled")
 	}
-	assert.Equal(t, 3, rec.total(), "a partial batch waits for the delay")
+	p.OnEnd(span("s", true))
+	// Nothing can wake the goroutine before the hour-long delay now.
+	assert.Zero(t, len(p.wake), "the first span of a batch must not wake the goroutine")
+	assert.Equal(t, 1, p.Queued(), "a partial batch waits for the delay")
+	assert.Equal(t, 3, rec.total())
 	require.NoError(t, p.ForceFlush(context.Background()))
 	assert.Equal(t, []int{3, 1}, rec.sizes())
+}
+
+// The timer armed by a batch's first span sends the partial batch.
+func TestPartialBatchGoesOutAfterTheDelay(t *testing.T) {
+	rec := &recorder{}
+	p := newProc(t, rec, Options{BatchSize: 100, Delay: 5 * time.Millisecond})
+	for round := 1; round <= 3; round++ {
+		p.OnEnd(span("s", true))
+		p.OnEnd(span("s", true))
+		require.Eventually(t, func() bool { return rec.total() == 2*round }, 30*time.Second, time.Millisecond)
+	}
+	assert.Zero(t, p.Queued())
 }
 
 func TestSettingsAreThoseInEffect(t *testing.T) {

@@ -99,8 +99,10 @@ func (e *Encoder) isIndexed(k string, listed []string) bool {
 	if k == AnnotationsKey {
 		return false
 	}
-	if _, ok := e.indexed[k]; ok {
-		return true
+	if e.indexedLens&(1<<min(len(k), 63)) != 0 {
+		if _, ok := e.indexed[k]; ok {
+			return true
+		}
 	}
 	for _, l := range listed {
 		if l == k {

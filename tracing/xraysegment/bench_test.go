@@ -63,6 +63,15 @@ func BenchmarkAppendSegment(b *testing.B) {
 			buf = appendDatagram(enc, buf[:0], span)
 		}
 	})
+	b.Run("server+indexed", func(b *testing.B) { // as the SDK configures it
+		enc := NewEncoder(Config{DisableResourceMetadata: true, IndexedAttributes: []string{"http.request.id", "tenant.id"}})
+		span := typicalServerSpan()
+		buf := appendDatagram(enc, nil, span)
+		b.ReportAllocs()
+		for b.Loop() {
+			buf = appendDatagram(enc, buf[:0], span)
+		}
+	})
 	b.Run("parallel", func(b *testing.B) {
 		enc := NewEncoder(Config{DisableResourceMetadata: true})
 		span := typicalServerSpan()

@@ -53,6 +53,9 @@ const (
 type Encoder struct {
 	cfg     Config
 	indexed map[string]struct{}
+	// indexedLens has bit min(len(k), 63) set for every indexed key k: most
+	// attribute keys are ruled out by their length, without a map lookup.
+	indexedLens uint64
 
 	cache   sync.Map                // *resource.Resource -> *resInfo
 	last    atomic.Pointer[resInfo] // most recently used cached entry
@@ -71,6 +74,7 @@ func NewEncoder(cfg Config) *Encoder {
 		e.indexed = make(map[string]struct{}, len(cfg.IndexedAttributes))
 		for _, k := range cfg.IndexedAttributes {
 			e.indexed[k] = struct{}{}
+			e.indexedLens |= 1 << min(len(k), 63)
 		}
 	}
 	return e

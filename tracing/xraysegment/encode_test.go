@@ -486,3 +486,19 @@ func TestGolden(t *testing.T) {
 		})
 	}
 }
+
+// Keys are screened by length before the indexed-key lookup: same-length
+// keys that are not indexed, and keys of 63 bytes or more (they share one
+// length bit), must still be told apart.
+func TestIndexedKeyLengths(t *testing.T) {
+	enc := testEncoder(Config{IndexedAttributes: []string{"tenant.id", strings.Repeat("k", 70)}})
+	doc := enc.AppendSegment(nil, stub(trace.SpanKindServer, trace.SpanContext{},
+		attribute.String("tenant.id", "t1"),
+		attribute.String("tenant.ix", "same length"),
+		attribute.String(strings.Repeat("k", 70), "long"),
+		attribute.String(strings.Repeat("k", 80), "longer"),
+		attribute.String(strings.Repeat("k", 63), "63"),
+	).Snapshot())
+	_, seg := checkDoc(t, doc)
+	assert.Equal(t, map[string]any{"tenant_id": "t1", strings.Repeat("k", 70): "long"}, seg.Annotations)
+}
