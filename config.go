@@ -192,7 +192,24 @@ type LogsConfig struct {
 	// AccessLog controls the per-request access line: "info" (default),
 	// "debug", or "off".
 	AccessLog string
+	// FlushInterval bounds how long a log line or EMF document waits in a
+	// buffer before it reaches Output: lines are written in one Write for
+	// many, when the 64 KiB buffer fills, when this window ends, on
+	// Shutdown and ForceFlush, and when the middleware recovers a panic.
+	// Lines still buffered when the process dies without Shutdown (os.Exit,
+	// a fatal runtime error, SIGKILL, an OOM kill) are lost: at most this
+	// window's worth. 0: the default, 2ms when Output is an *os.File
+	// (stdout included), synchronous for other writers; negative:
+	// synchronous, one Write per line. At most 100ms.
+	// (O11Y_LOG_FLUSH_INTERVAL; 0 there means synchronous.)
+	FlushInterval time.Duration
 }
+
+// Log flush window: the default for an *os.File Output, and the bound.
+const (
+	defaultLogFlush = 2 * time.Millisecond
+	maxLogFlush     = 100 * time.Millisecond
+)
 
 // env is what platform detection and the OTLP exporter read variables
 // with: the one ConfigFromEnv set, else the process environment.
@@ -383,6 +400,16 @@ func configFromLookup(lookup func(string) (string, bool)) (Config, []*ConfigErro
 		}
 	}
 	l.AccessLog = strings.ToLower(get("O11Y_ACCESS_LOG"))
+	if v := get("O11Y_LOG_FLUSH_INTERVAL"); v != "" {
+		switch d, ok := parseDuration(v); {
+		case !ok || d < 0:
+			warn("O11Y_LOG_FLUSH_INTERVAL", v, "not a duration >= 0 (want e.g. 2ms, or 0 for one write per line)", durationText(defaultLogFlush))
+		case d == 0:
+			l.FlushInterval = -1 // synchronous
+		default:
+			l.FlushInterval = d
+		}
+	}
 	if b, ok := boolVar("O11Y_LOG_SET_DEFAULT", false); ok {
 		l.SetDefault = b
 	}

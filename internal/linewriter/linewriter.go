@@ -26,7 +26,7 @@ import (
 // Defaults of [Options].
 const (
 	DefaultBufferSize   = 64 << 10
-	DefaultStallTimeout = 100 * time.Millisecond
+	DefaultStallTimeout = time.Second
 )
 
 // ErrDropped is returned by Write for a line that was dropped because both
@@ -37,6 +37,12 @@ var ErrDropped = errors.New("linewriter: line dropped: output buffer full and th
 // ErrStalled is returned by Flush when a write did not complete within the
 // stall timeout.
 var ErrStalled = errors.New("linewriter: flush: the writer is stuck")
+
+// Report keys: one per kind of problem, for a rate limiter.
+const (
+	ReportWrite   = "output.write"
+	ReportDropped = "output.dropped"
+)
 
 // Options configure a batched Writer.
 type Options struct {
@@ -51,10 +57,11 @@ type Options struct {
 	// buffers are full (and how long Flush waits for one write to
 	// complete). Default DefaultStallTimeout.
 	StallTimeout time.Duration
-	// Report receives write errors and drops of the background writes
-	// (nil: counted only). It must not write to this Writer; the caller
-	// rate-limits (the SDK passes its reporter).
-	Report func(error)
+	// Report receives write errors of the background writes (key
+	// ReportWrite) and drops (key ReportDropped); nil: counted only. It
+	// must not write to this Writer. The caller rate-limits per key (the
+	// SDK passes its reporter).
+	Report func(key string, err error)
 
 	// afterFunc replaces time.AfterFunc in tests.
 	afterFunc func(d time.Duration, f func()) timer
@@ -81,7 +88,7 @@ type Writer struct {
 	interval  time.Duration
 	size      int
 	stall     time.Duration
-	report    func(error)
+	report    func(string, error)
 	cur       []byte
 	curLines  uint64
 	spare     []byte
@@ -341,14 +348,14 @@ func (l *Writer) account(batch []byte, n uint64, err error) {
 	l.errors.Add(1)
 	l.dropped.Add(n)
 	if l.report != nil {
-		l.report(fmt.Errorf("write %d bytes (%d lines): %w", len(batch), n, err))
+		l.report(ReportWrite, fmt.Errorf("write of %d bytes (%d lines) failed, lines lost: %w", len(batch), n, err))
 	}
 }
 
 func (l *Writer) drop() {
 	l.dropped.Add(1)
 	if l.report != nil {
-		l.report(ErrDropped)
+		l.report(ReportDropped, ErrDropped)
 	}
 }
 

@@ -263,7 +263,7 @@ func TestBatchedStuckWriterDropsAndCounts(t *testing.T) {
 	bw := newBlocking()
 	var reports []error
 	var mu sync.Mutex
-	w, _ := batched(bw, Options{BufferSize: 40, StallTimeout: time.Millisecond, Report: func(err error) {
+	w, _ := batched(bw, Options{BufferSize: 40, StallTimeout: time.Millisecond, Report: func(_ string, err error) {
 		mu.Lock()
 		reports = append(reports, err)
 		mu.Unlock()
@@ -336,7 +336,7 @@ func TestBatchedFlushHonoursTheDeadline(t *testing.T) {
 
 func TestBatchedWriteErrorsAreCountedAndReported(t *testing.T) {
 	var reports []error
-	w, ft := batched(failing{}, Options{Report: func(err error) { reports = append(reports, err) }})
+	w, ft := batched(failing{}, Options{Report: func(_ string, err error) { reports = append(reports, err) }})
 	for range 3 {
 		require.NoError(t, w.WriteLine([]byte("x")), "the error comes later, from the batch")
 	}
