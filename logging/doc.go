@@ -55,7 +55,8 @@
 //
 // Every line is one JSON object shorter than [MaxLineBytes] (16 KiB), written
 // with one Write call, so a shared *linewriter.Writer keeps log lines and EMF
-// documents from interleaving. String values longer than [MaxValueBytes] end
+// documents from interleaving. The SDK's line writer may batch lines (see
+// o11y.LogsConfig.FlushInterval); [Handler.Flush] writes the batch now. String values longer than [MaxValueBytes] end
 // with [TruncatedMarker]; when the line is still too long, attributes are
 // dropped from the end and "truncated":true is added.
 //
