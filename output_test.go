@@ -185,3 +185,19 @@ func TestStuckOutputDropsAreCounted(t *testing.T) {
 	close(w.release)
 	require.NoError(t, s.Shutdown(context.Background()))
 }
+
+// A window above the maximum set in code is reported under its field and
+// capped.
+func TestLogFlushIntervalAboveMaximumFromCode(t *testing.T) {
+	seen := &errorsSeen{}
+	cfg := baseConfig(&bytes.Buffer{}, seen)
+	cfg.Logs.FlushInterval = time.Minute
+	s, err := Start(context.Background(), cfg)
+	require.Error(t, err)
+	defer s.Shutdown(context.Background())
+	var ce *ConfigError
+	require.True(t, errors.As(err, &ce), "%v", err)
+	assert.Equal(t, "Config.Logs.FlushInterval", ce.Name)
+	assert.Equal(t, "100ms", ce.Fallback)
+	assert.Equal(t, maxLogFlush, s.lines.Interval())
+}

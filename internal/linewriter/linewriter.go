@@ -180,22 +180,26 @@ func (l *Writer) Write(p []byte) (int, error) {
 	return len(p), nil
 }
 
-// writeSync writes p with one call, l.mu held (and released on return).
+// writeSync writes p with one call, l.mu held (and released on return;
+// reports are made after that, so an error handler may log).
 func (l *Writer) writeSync(p []byte) (int, error) {
-	defer l.mu.Unlock()
 	// A batch still in flight (the writer was switched to synchronous by
 	// Close) or still buffered goes first.
 	for l.writing {
 		if !l.waitWrite() {
+			l.mu.Unlock()
 			l.drop()
 			return 0, ErrDropped
 		}
 	}
+	var batch []byte
+	var bn uint64
+	var batchErr error
 	if len(l.cur) > 0 {
-		batch, n := l.cur, l.curLines
+		batch, bn = l.cur, l.curLines
 		l.cur, l.curLines = l.cur[:0], 0
-		l.account(batch, n, l.writeBatch(batch))
-		l.settled += n
+		batchErr = l.writeBatch(batch)
+		l.settled += bn
 	}
 	n, err := l.w.Write(p)
 	l.writes.Add(1)
@@ -203,6 +207,11 @@ func (l *Writer) writeSync(p []byte) (int, error) {
 		l.errors.Add(1)
 	} else {
 		l.lines.Add(1)
+	}
+	blen := len(batch)
+	l.mu.Unlock()
+	if blen > 0 {
+		l.account(blen, bn, batchErr)
 	}
 	return n, err
 }
@@ -223,8 +232,9 @@ func (l *Writer) writeLarge(p []byte) (int, error) {
 	l.cur, l.curLines, l.spare = l.spare, 0, nil
 	l.writing, l.due = true, false
 	l.mu.Unlock()
+	var batchErr error
 	if len(batch) > 0 {
-		l.account(batch, n, l.writeBatch(batch))
+		batchErr = l.writeBatch(batch)
 	}
 	m, err := l.w.Write(p)
 	l.writes.Add(1)
@@ -234,6 +244,7 @@ func (l *Writer) writeLarge(p []byte) (int, error) {
 	} else {
 		l.lines.Add(1)
 	}
+	size := len(batch)
 	l.mu.Lock()
 	l.accepted++
 	l.settled += n + 1
@@ -242,6 +253,9 @@ func (l *Writer) writeLarge(p []byte) (int, error) {
 		l.handOff()
 	}
 	l.mu.Unlock()
+	if size > 0 {
+		l.account(size, n, batchErr)
+	}
 	return m, err
 }
 
@@ -290,14 +304,23 @@ func (l *Writer) onTimer() {
 }
 
 // writeLoop writes batch, then whatever became due meanwhile, without l.mu.
+// Each batch is accounted (and reported) after the write is released, so a
+// report that writes a line does not wait for this goroutine.
 func (l *Writer) writeLoop(batch []byte, n uint64) {
 	for {
 		err := l.writeBatch(batch)
-		l.account(batch, n, err)
+		size := len(batch)
 		l.mu.Lock()
 		l.settled += n
 		l.finishWrite(batch)
-		if !l.due || len(l.cur) == 0 || l.writing || l.interval <= 0 {
+		l.mu.Unlock()
+		l.account(size, n, err)
+		l.mu.Lock()
+		if l.writing { // another goroutine took over meanwhile
+			l.mu.Unlock()
+			return
+		}
+		if !l.due || len(l.cur) == 0 || l.interval <= 0 {
 			l.due = l.due && len(l.cur) > 0
 			l.mu.Unlock()
 			return
@@ -339,8 +362,9 @@ func (l *Writer) writeBatch(batch []byte) error {
 	return err
 }
 
-// account counts a finished batch of n lines.
-func (l *Writer) account(batch []byte, n uint64, err error) {
+// account counts a finished batch of n lines (size bytes). Called without
+// l.mu: the report may end up writing to this Writer.
+func (l *Writer) account(size int, n uint64, err error) {
 	if err == nil {
 		l.lines.Add(n)
 		return
@@ -348,7 +372,7 @@ func (l *Writer) account(batch []byte, n uint64, err error) {
 	l.errors.Add(1)
 	l.dropped.Add(n)
 	if l.report != nil {
-		l.report(ReportWrite, fmt.Errorf("write of %d bytes (%d lines) failed, lines lost: %w", len(batch), n, err))
+		l.report(ReportWrite, fmt.Errorf("write of %d bytes (%d lines) failed, lines lost: %w", size, n, err))
 	}
 }
 
@@ -441,6 +465,10 @@ func (l *Writer) Close(ctx context.Context) error {
 		}
 	}
 	l.mu.Unlock()
+	if err == nil {
+		// Lines written while the first Flush ran.
+		err = l.Flush(ctx)
+	}
 	return err
 }
 

@@ -399,3 +399,20 @@ func TestSynchronousWriterWritesEachLine(t *testing.T) {
 	assert.NoError(t, w.Flush(context.Background()))
 	assert.Zero(t, w.Interval())
 }
+
+// An error handler that logs through the same writer (a user's
+// Config.ErrorHandler using the SDK's logger) must not deadlock it.
+func TestBatchedReportMayWriteToTheWriter(t *testing.T) {
+	var w *Writer
+	var ft *fakeTimer
+	reported := 0
+	w, ft = batched(failing{}, Options{Report: func(_ string, err error) {
+		reported++
+		_, _ = w.Write([]byte("report\n"))
+	}})
+	require.NoError(t, w.WriteLine([]byte("x")))
+	ft.fire()
+	assert.Equal(t, 1, reported)
+	require.NoError(t, w.Close(context.Background()))
+	assert.GreaterOrEqual(t, reported, 2, "the report line failed too, and was reported")
+}
