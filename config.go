@@ -39,7 +39,8 @@ type Config struct {
 	// incoming trace context is still forwarded. Log lines are still
 	// written: they are the application's output, not an exported signal.
 	Disabled bool
-	// Output receives log lines and EMF documents, one Write per line.
+	// Output receives log lines and EMF documents, whole lines only: one
+	// Write per line, or per batch of lines (Logs.FlushInterval).
 	// Default os.Stdout.
 	Output io.Writer
 	// DetectResource enables platform detection (ECS task metadata, EC2,
