@@ -199,6 +199,7 @@ func (l *Writer) writeSync(p []byte) (int, error) {
 		batch, bn = l.cur, l.curLines
 		l.cur, l.curLines = l.cur[:0], 0
 		batchErr = l.writeBatch(batch)
+		l.count(bn, batchErr)
 		l.settled += bn
 	}
 	n, err := l.w.Write(p)
@@ -210,9 +211,7 @@ func (l *Writer) writeSync(p []byte) (int, error) {
 	}
 	blen := len(batch)
 	l.mu.Unlock()
-	if blen > 0 {
-		l.account(blen, bn, batchErr)
-	}
+	l.reportWrite(blen, bn, batchErr)
 	return n, err
 }
 
@@ -235,6 +234,7 @@ func (l *Writer) writeLarge(p []byte) (int, error) {
 	var batchErr error
 	if len(batch) > 0 {
 		batchErr = l.writeBatch(batch)
+		l.count(n, batchErr)
 	}
 	m, err := l.w.Write(p)
 	l.writes.Add(1)
@@ -253,9 +253,7 @@ func (l *Writer) writeLarge(p []byte) (int, error) {
 		l.handOff()
 	}
 	l.mu.Unlock()
-	if size > 0 {
-		l.account(size, n, batchErr)
-	}
+	l.reportWrite(size, n, batchErr)
 	return m, err
 }
 
@@ -310,11 +308,12 @@ func (l *Writer) writeLoop(batch []byte, n uint64) {
 	for {
 		err := l.writeBatch(batch)
 		size := len(batch)
+		l.count(n, err)
 		l.mu.Lock()
 		l.settled += n
 		l.finishWrite(batch)
 		l.mu.Unlock()
-		l.account(size, n, err)
+		l.reportWrite(size, n, err)
 		l.mu.Lock()
 		if l.writing { // another goroutine took over meanwhile
 			l.mu.Unlock()
@@ -362,16 +361,22 @@ func (l *Writer) writeBatch(batch []byte) error {
 	return err
 }
 
-// account counts a finished batch of n lines (size bytes). Called without
-// l.mu: the report may end up writing to this Writer.
-func (l *Writer) account(size int, n uint64, err error) {
+// count counts a finished batch of n lines, before the write is released
+// (so Flush returns with the counters up to date).
+func (l *Writer) count(n uint64, err error) {
 	if err == nil {
 		l.lines.Add(n)
 		return
 	}
 	l.errors.Add(1)
 	l.dropped.Add(n)
-	if l.report != nil {
+}
+
+// reportWrite reports a failed batch of n lines (size bytes). Called
+// without l.mu and after the write is released: the report may end up
+// writing to this Writer.
+func (l *Writer) reportWrite(size int, n uint64, err error) {
+	if err != nil && l.report != nil {
 		l.report(ReportWrite, fmt.Errorf("write of %d bytes (%d lines) failed, lines lost: %w", size, n, err))
 	}
 }
