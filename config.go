@@ -40,7 +40,8 @@ type Config struct {
 	// incoming trace context is still forwarded. Log lines are still
 	// written: they are the application's output, not an exported signal.
 	Disable bool
-	// Output receives log lines and EMF documents, one Write per line.
+	// Output receives log lines and EMF documents, whole lines only: one
+	// Write per line, or per batch of lines (Logs.FlushInterval).
 	// Default os.Stdout.
 	Output io.Writer
 	// DisableResourceDetection turns platform detection (ECS task metadata,
@@ -197,7 +198,24 @@ type LogsConfig struct {
 	// [AccessLogWarn], or [AccessLogOff]. Client errors are logged at Warn
 	// or above and faults at Error whatever it says, unless it is off.
 	AccessLog AccessLogLevel
+	// FlushInterval bounds how long a log line or EMF document waits in a
+	// buffer before it reaches Output: lines are written in one Write for
+	// many, when the 64 KiB buffer fills, when this window ends, on
+	// Shutdown and ForceFlush, and when the middleware recovers a panic.
+	// Lines still buffered when the process dies without Shutdown (os.Exit,
+	// a fatal runtime error, SIGKILL, an OOM kill) are lost: at most this
+	// window's worth. 0: the default, 2ms when Output is an *os.File
+	// (stdout included), synchronous for other writers; negative:
+	// synchronous, one Write per line. At most 100ms.
+	// (O11Y_LOG_FLUSH_INTERVAL; 0 there means synchronous.)
+	FlushInterval time.Duration
 }
+
+// Log flush window: the default for an *os.File Output, and the bound.
+const (
+	defaultLogFlush = 2 * time.Millisecond
+	maxLogFlush     = 100 * time.Millisecond
+)
 
 // The string-valued settings below have named types, so the documentation
 // lists what each accepts. Each is also the text of its environment

@@ -200,6 +200,16 @@ func configFromLookup(lookup func(string) (string, bool)) (Config, []*ConfigErro
 		}
 	}
 	l.AccessLog = AccessLogLevel(strings.ToLower(get("O11Y_ACCESS_LOG")))
+	if v := get("O11Y_LOG_FLUSH_INTERVAL"); v != "" {
+		switch d, ok := parseDuration(v); {
+		case !ok || d < 0:
+			warn("O11Y_LOG_FLUSH_INTERVAL", v, "not a duration >= 0 (want e.g. 2ms, or 0 for one write per line)", durationText(defaultLogFlush))
+		case d == 0:
+			l.FlushInterval = -1 // synchronous
+		default:
+			l.FlushInterval = d
+		}
+	}
 	if b, ok := boolVar("O11Y_LOG_SET_DEFAULT", false); ok {
 		l.SetDefault = b
 	}

@@ -215,6 +215,20 @@ var envCases = map[string][]envCase{
 	"O11Y_LOG_SET_DEFAULT": {{value: "yes please", fallback: "false", check: func(t *testing.T, s *SDK) {
 		assert.False(t, s.Config().Logs.SetDefault)
 	}}},
+	"O11Y_LOG_FLUSH_INTERVAL": {
+		{value: "-5ms", fallback: "2ms", check: logFlush(0)},
+		{value: "soon", fallback: "2ms", check: logFlush(0)},
+		{value: "2s", fallback: "100ms", check: logFlush(100 * time.Millisecond)},
+	},
+}
+
+// logFlush checks Logs.FlushInterval, and that the line writer uses it
+// (the table's Output is a buffer: the default there is synchronous).
+func logFlush(d time.Duration) func(t *testing.T, s *SDK) {
+	return func(t *testing.T, s *SDK) {
+		assert.Equal(t, d, s.Config().Logs.FlushInterval)
+		assert.Equal(t, d, s.lines.Interval())
+	}
 }
 
 var (

@@ -158,6 +158,12 @@ func (c *Config) validate() []*ConfigError {
 		bad("Logs.AccessLog", string(l.AccessLog), "unknown access-log level (want info, debug, warn or off)", "info", "O11Y_ACCESS_LOG")
 		l.AccessLog = AccessLogInfo
 	}
+	if iv := l.FlushInterval; iv > maxLogFlush {
+		sameLog := func(v string) bool { d, ok := parseDuration(v); return ok && d == iv }
+		badAs("Logs.FlushInterval", iv.String(), sameLog, "above the 100ms maximum (the window of log lines a crash can lose)",
+			durationText(maxLogFlush), "O11Y_LOG_FLUSH_INTERVAL")
+		l.FlushInterval = maxLogFlush
+	}
 	return errs
 }
 

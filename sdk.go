@@ -9,6 +9,7 @@ import (
 	"os"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"go.opentelemetry.io/otel"
 	"go.opentelemetry.io/otel/metric"
@@ -55,6 +56,7 @@ type SDK struct {
 	logHandler    *logging.Handler
 	logger        *slog.Logger
 	lines         *linewriter.Writer
+	ownLines      bool // lines was made by Start (not passed as Config.Output)
 	reporter      *report.Reporter
 
 	shutdownOnce sync.Once
@@ -134,11 +136,16 @@ func Start(ctx context.Context, cfg Config) (*SDK, error) {
 
 	if cfg.Output == nil {
 		cfg.Output = os.Stdout
+		s.cfg.Output = os.Stdout // what SDK.Config() reports
 	}
 	if lw, ok := cfg.Output.(*linewriter.Writer); ok {
 		s.lines = lw
 	} else {
-		s.lines = linewriter.New(cfg.Output)
+		s.lines = linewriter.NewBatched(cfg.Output, linewriter.Options{
+			FlushInterval: logFlushInterval(cfg.Logs.FlushInterval, cfg.Output),
+			Report:        func(key string, err error) { s.reporter.Report(key, wrapReport("output", err)) },
+		})
+		s.ownLines = true
 	}
 
 	// Logging first, so the other signals can report through it.
@@ -174,6 +181,21 @@ func Start(ctx context.Context, cfg Config) (*SDK, error) {
 		defaultSDK.Store(s)
 	}
 	return s, errors.Join(errs...)
+}
+
+// logFlushInterval is the batching window of the line writer Start makes
+// (0: synchronous); see LogsConfig.FlushInterval.
+func logFlushInterval(d time.Duration, out io.Writer) time.Duration {
+	switch {
+	case d < 0:
+		return 0
+	case d > 0:
+		return d
+	}
+	if _, ok := out.(*os.File); ok {
+		return defaultLogFlush
+	}
+	return 0
 }
 
 // Shutdown flushes every signal in parallel and stops background work. It
@@ -212,15 +234,34 @@ func (s *SDK) shutdown(ctx context.Context) error {
 			for name := range pending {
 				errs = append(errs, fmt.Errorf("%s: not flushed: %w", name, ctx.Err()))
 			}
-			_ = s.lines.Sync()
+			if err := s.closeLines(ctx); err != nil {
+				errs = append(errs, fmt.Errorf("output: %w", err))
+			}
 			return errors.Join(errs...)
 		}
 	}
-	_ = s.lines.Sync()
+	// Last: the final EMF documents are in the buffer now.
+	if err := s.closeLines(ctx); err != nil {
+		errs = append(errs, fmt.Errorf("output: not flushed: %w", err))
+	}
 	if len(errs) > 0 {
 		return fmt.Errorf("o11y: shutdown: %w", errors.Join(errs...))
 	}
 	return nil
+}
+
+// closeLines writes the buffered lines (bounded by ctx) and, for the line
+// writer Start made, turns it synchronous: lines logged after Shutdown are
+// not left in a buffer the exiting process never flushes.
+func (s *SDK) closeLines(ctx context.Context) error {
+	var err error
+	if s.ownLines {
+		err = s.lines.Close(ctx)
+	} else {
+		err = s.lines.Flush(ctx)
+	}
+	_ = s.lines.Sync()
+	return err
 }
 
 // ForceFlush exports every ended span and writes every pending metric
@@ -243,6 +284,11 @@ func (s *SDK) ForceFlush(ctx context.Context) error {
 	if s.recorder != nil {
 		if err := s.recorder.Flush(ctx); err != nil {
 			errs = append(errs, fmt.Errorf("metrics: %w", err))
+		}
+	}
+	if s.lines != nil {
+		if err := s.lines.Flush(ctx); err != nil {
+			errs = append(errs, fmt.Errorf("output: %w", err))
 		}
 	}
 	return errors.Join(errs...)
@@ -308,6 +354,11 @@ type Stats struct {
 	// Reports counts problems reported to the ErrorHandler, including
 	// the rate-limited ones that were not forwarded.
 	Reports uint64
+	// LinesDropped counts log lines and EMF documents that never reached
+	// Output: dropped because the line buffer was full and Output made no
+	// progress for a second, or part of a batched write that failed.
+	// LineWriteErrors counts the writes to Output that failed.
+	LinesDropped, LineWriteErrors uint64
 }
 
 // Stats returns the SDK's counters.
@@ -324,6 +375,9 @@ func (s *SDK) Stats() Stats {
 		st.SpansDropped += s.otlpBatch.Dropped()
 	}
 	st.Reports = s.reporter.Total()
+	if s.lines != nil {
+		st.LinesDropped, st.LineWriteErrors = s.lines.Dropped(), s.lines.Errors()
+	}
 	return st
 }
 
@@ -333,7 +387,8 @@ func (s *SDK) Logger() *slog.Logger { return s.orDefault().logger }
 // LogHandler returns the SDK's slog handler.
 func (s *SDK) LogHandler() *logging.Handler { return s.orDefault().logHandler }
 
-// Output returns the shared line writer logs and EMF are written through.
+// Output returns the shared line writer logs and EMF are written through
+// (batched as Config.Logs.FlushInterval says: write whole lines to it).
 func (s *SDK) Output() io.Writer { return s.orDefault().lines }
 
 func (s *SDK) orDefault() *SDK {

@@ -7,7 +7,8 @@
 //   - aws-xray-sdk-go's xray.Handler / interceptors with its UDP emitter to a
 //     daemon stand-in;
 //   - o11y with all three signals (segments to the daemon stand-in, EMF
-//     aggregated, access log to io.Discard), and o11y exporting OTLP.
+//     aggregated, access log to a pipe another process drains, as a
+//     container's stdout), and o11y exporting OTLP.
 //
 // The stand-ins run in child processes (this test binary re-executed), so
 // their work is not counted. In the loopback test the daemon stand-in reads

@@ -3,6 +3,9 @@ package bench
 import (
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"strconv"
+	"strings"
 	"testing"
 )
 
@@ -50,14 +53,38 @@ func benchOrders(b *testing.B, h http.Handler, e *export) {
 	b.ReportAllocs()
 	b.ResetTimer()
 	cpu := startCPU()
+	sysw := writeSyscalls()
 	for b.Loop() {
 		w.reset()
 		h.ServeHTTP(w, req)
 	}
 	timedFlush(b, e)
 	cpu.report(b)
+	if n := writeSyscalls(); n >= 0 && sysw >= 0 {
+		b.ReportMetric(float64(n-sysw)/float64(b.N), "write-calls/op")
+	}
 	if w.status != http.StatusOK {
 		b.Fatalf("status %d", w.status)
 	}
 	reportLoss(b, e, b.N)
+}
+
+// writeSyscalls returns how many write(2)-family calls (write, writev,
+// pwrite; not sendmsg/sendmmsg) this process has made, from /proc/self/io,
+// or -1 where that is not available. Per request it counts the log lines'
+// writes to stdout and OTLP's TCP writes; it does not depend on load.
+func writeSyscalls() int64 {
+	b, err := os.ReadFile("/proc/self/io")
+	if err != nil {
+		return -1
+	}
+	for _, l := range strings.Split(string(b), "\n") {
+		if v, ok := strings.CutPrefix(l, "syscw: "); ok {
+			n, err := strconv.ParseInt(v, 10, 64)
+			if err == nil {
+				return n
+			}
+		}
+	}
+	return -1
 }

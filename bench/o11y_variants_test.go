@@ -2,8 +2,9 @@ package bench
 
 import (
 	"context"
-	"io"
 	"net/http"
+	"os"
+	"os/exec"
 	"testing"
 	"time"
 
@@ -15,18 +16,21 @@ import (
 	"github.com/o11y-go/o11y/middleware/httpmw"
 )
 
-// o11ySDK starts an SDK recording every request, with logs and EMF to
-// io.Discard and traces to the given exporter settings.
+// o11ySDK starts an SDK recording every request, with logs and EMF to a
+// pipe drained by another process (as a container's stdout is read by its
+// log driver: the write(2) is charged, the reader is not) and traces to the
+// given exporter settings.
 func o11ySDK(tb testing.TB, traces o11y.TracesConfig) *o11y.SDK {
 	traces.Sampler = "always_on"
 	traces.QueueSize = queueSize
 	sdk, err := o11y.Start(context.Background(), o11y.Config{
 		ServiceName:              "orders",
-		Output:                   io.Discard,
+		Output:                   stdoutPipe(tb),
 		DisableGlobals:           true,
 		DisableResourceDetection: true,
 		Traces:                   traces,
 		Metrics:                  o11y.MetricsConfig{FlushInterval: time.Minute},
+		Logs:                     o11y.LogsConfig{FlushInterval: benchLogFlush(tb)},
 	})
 	if err != nil {
 		tb.Fatal(err)
@@ -37,6 +41,45 @@ func o11ySDK(tb testing.TB, traces o11y.TracesConfig) *o11y.SDK {
 		_ = sdk.Shutdown(ctx)
 	})
 	return sdk
+}
+
+// benchLogFlush is Config.Logs.FlushInterval for the o11y variants:
+// BENCH_LOG_FLUSH_INTERVAL (a duration; "sync" for one write per line),
+// else the SDK's default.
+func benchLogFlush(tb testing.TB) time.Duration {
+	switch v := os.Getenv("BENCH_LOG_FLUSH_INTERVAL"); v {
+	case "":
+		return 0
+	case "sync", "0":
+		return -1
+	default:
+		d, err := time.ParseDuration(v)
+		if err != nil {
+			tb.Fatalf("BENCH_LOG_FLUSH_INTERVAL: %v", err)
+		}
+		return d
+	}
+}
+
+// stdoutPipe returns the write end of a pipe that a child process (cat,
+// output to /dev/null) drains; it is closed and the child waited for when
+// the test ends, after the SDK's Shutdown.
+func stdoutPipe(tb testing.TB) *os.File {
+	r, w, err := os.Pipe()
+	if err != nil {
+		tb.Fatal(err)
+	}
+	cmd := exec.Command("cat")
+	cmd.Stdin = r
+	if err := cmd.Start(); err != nil {
+		tb.Fatalf("log drain: %v", err)
+	}
+	_ = r.Close()
+	tb.Cleanup(func() {
+		_ = w.Close()
+		_ = cmd.Wait()
+	})
+	return w
 }
 
 func o11yDaemonSDK(tb testing.TB) (*o11y.SDK, *export) {
@@ -63,7 +106,7 @@ func sdkExport(sdk *o11y.SDK, sink *standin) *export {
 
 // o11yHTTPVariants are o11y with all three signals: segments to the daemon
 // stand-in (or OTLP to the collector stand-in), EMF aggregated, and the access
-// log to io.Discard.
+// log to a drained pipe.
 func o11yHTTPVariants() []variant {
 	return []variant{
 		{"o11y-daemon", func(tb testing.TB, next http.Handler) (http.Handler, *export) {

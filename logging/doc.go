@@ -27,5 +27,6 @@
 // values longer than [MaxValueBytes] end with [TruncatedMarker], then
 // attributes are dropped from the end and "truncated":true is added.
 // [Handler.Access] writes the middleware's access lines without
-// allocating.
+// allocating. The SDK's line writer may batch lines
+// (o11y.LogsConfig.FlushInterval); [Handler.Flush] writes the batch now.
 package logging

@@ -2,6 +2,7 @@ package logging
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -11,6 +12,7 @@ import (
 
 	"go.opentelemetry.io/otel/trace"
 
+	"github.com/o11y-go/o11y/internal/linewriter"
 	"github.com/o11y-go/o11y/internal/reqstate"
 	"github.com/o11y-go/o11y/internal/xrayid"
 )
@@ -210,11 +212,29 @@ func (h *Handler) Handle(ctx context.Context, r slog.Record) error {
 	return err
 }
 
+// Flush writes the lines the handler's writer holds in a buffer (the SDK's
+// line writer batches them; see o11y.LogsConfig.FlushInterval) and waits
+// until they are out, ctx is done, or the writer has made no progress for
+// its stall timeout. The middleware calls it when it recovers a panic, so
+// the lines about the panic are out before the 500 or the re-panic. A
+// writer without a Flush(context.Context) error method: nothing to do.
+// Safe on a nil Handler.
+func (h *Handler) Flush(ctx context.Context) error {
+	if h == nil || h.c == nil {
+		return nil
+	}
+	if f, ok := h.c.w.(interface{ Flush(context.Context) error }); ok {
+		return f.Flush(ctx)
+	}
+	return nil
+}
+
 // write writes one line with one Write call and reports trouble (rate-limited).
+// A line the SDK's line writer dropped (stuck output) is reported there.
 func (c *config) write(line []byte, truncated bool) error {
 	_, err := c.w.Write(line)
 	if c.rep != nil {
-		if err != nil {
+		if err != nil && !errors.Is(err, linewriter.ErrDropped) {
 			c.rep.Report("logging.write", fmt.Errorf("logging: write: %w", err))
 		}
 		if truncated {

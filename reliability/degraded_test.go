@@ -353,13 +353,26 @@ func (w *stallWriter) Write(p []byte) (int, error) {
 }
 
 // TestStalledStdout documents what a stalled stdout (a log driver that
-// stopped reading, in Docker's default blocking mode) does: log and EMF
-// lines are written synchronously, so requests that log wait for it. The
-// test checks there is no deadlock and no lost or torn line once it
-// resumes, and logs the latency seen during the stall.
+// stopped reading, in Docker's default blocking mode) does. Written
+// synchronously (one write per line), requests that log wait for it;
+// batched (Logs.FlushInterval, the default for stdout), they do not, until
+// both 64 KiB buffers are full. The test checks there is no deadlock and no
+// lost or torn line once it resumes, and logs the latency seen during the
+// stall.
 func TestStalledStdout(t *testing.T) {
+	for _, c := range []struct {
+		name  string
+		flush time.Duration
+	}{{"synchronous", -1}, {"batched 2ms", 2 * time.Millisecond}} {
+		t.Run(c.name, func(t *testing.T) { testStalledStdout(t, c.flush) })
+	}
+}
+
+func testStalledStdout(t *testing.T, flush time.Duration) {
 	w := &stallWriter{}
+	w.buf.batches = flush > 0
 	cfg := baseConfig(w, &counter{})
+	cfg.Logs.FlushInterval = flush
 	sdk := startSDK(t, cfg)
 	srv := httptest.NewServer(httpmw.New(sdk)(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {})))
 	defer srv.Close()
@@ -386,7 +399,7 @@ func TestStalledStdout(t *testing.T) {
 	}
 	wg.Wait()
 	slices.Sort(lat)
-	if err := sdk.Metrics().Flush(context.Background()); err != nil {
+	if err := sdk.ForceFlush(context.Background()); err != nil {
 		t.Errorf("flush: %v", err)
 	}
 	out := checkLines(t, w.buf.Bytes())
@@ -402,6 +415,9 @@ func TestStalledStdout(t *testing.T) {
 	if len(w.buf.badSize) > 0 {
 		t.Errorf("torn writes: %v", w.buf.badSize)
 	}
-	t.Logf("stdout stalled %v: 8 concurrent requests took min %v, max %v (the access line is written synchronously; use a non-blocking log driver, e.g. awslogs mode=non-blocking, if stdout can stall)",
-		stall, lat[0].Round(time.Millisecond), lat[len(lat)-1].Round(time.Millisecond))
+	if st := sdk.Stats(); st.LinesDropped != 0 {
+		t.Errorf("%d lines dropped", st.LinesDropped)
+	}
+	t.Logf("stdout stalled %v, Logs.FlushInterval %v: 8 concurrent requests took min %v, max %v",
+		stall, flush, lat[0].Round(time.Millisecond), lat[len(lat)-1].Round(time.Millisecond))
 }

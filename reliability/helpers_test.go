@@ -78,8 +78,9 @@ func (c *counter) String() string {
 type lineBuf struct {
 	mu      sync.Mutex
 	buf     bytes.Buffer
-	badSize []int // lengths of Writes that were not exactly one line
+	badSize []int // lengths of Writes that were not exactly one line (or whole lines, batches)
 	discard bool  // count, don't keep (long runs)
+	batches bool  // a Write may hold several whole lines (batched output)
 	writes  atomic.Int64
 }
 
@@ -87,7 +88,7 @@ func (b *lineBuf) Write(p []byte) (int, error) {
 	b.writes.Add(1)
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	if len(p) == 0 || p[len(p)-1] != '\n' || bytes.IndexByte(p[:len(p)-1], '\n') >= 0 {
+	if len(p) == 0 || p[len(p)-1] != '\n' || !b.batches && bytes.IndexByte(p[:len(p)-1], '\n') >= 0 {
 		b.badSize = append(b.badSize, len(p))
 	}
 	if !b.discard {

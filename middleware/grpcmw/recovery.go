@@ -16,6 +16,7 @@ import (
 
 	"github.com/o11y-go/o11y"
 	"github.com/o11y-go/o11y/internal/mwcore"
+	"github.com/o11y-go/o11y/logging"
 )
 
 // maxStackBytes bounds the stack trace recorded for a panic.
@@ -31,13 +32,14 @@ const errPanicMessage = "internal error"
 type recoverer struct {
 	h      *handler
 	logger *slog.Logger
+	logh   *logging.Handler // flushed after the panic's line
 }
 
 func newRecoverer(sdk *o11y.SDK, h *handler) *recoverer {
 	if sdk == nil {
 		sdk = o11y.Default()
 	}
-	return &recoverer{h: h, logger: sdk.Logger()}
+	return &recoverer{h: h, logger: sdk.Logger(), logh: sdk.LogHandler()}
 }
 
 // UnaryServerRecovery returns the unary half of what a stats handler cannot
@@ -137,6 +139,8 @@ func (r *recoverer) recovered(ctx context.Context, v any) error {
 		slog.String("rpc.method", method),
 		slog.String("panic", truncate(msg, 1024)),
 		slog.String("stack", string(stack)))
+	// The panic's line is out before the re-panic or the Internal status.
+	_ = r.logh.Flush(context.Background())
 	if h != nil && h.rePanic {
 		panic(v)
 	}

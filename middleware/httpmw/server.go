@@ -1,6 +1,7 @@
 package httpmw
 
 import (
+	"context"
 	"fmt"
 	"net/http"
 	"runtime/debug"
@@ -313,6 +314,10 @@ func (s *server) finish(q *request, r *http.Request, span trace.Span, b *spanBuf
 		e.UserAgent = ua
 		e.ClientIP = client
 		s.logh.Access(ctx, e)
+	}
+	if rv != nil && !aborted {
+		// The lines about the panic are out before the 500 or the re-panic.
+		_ = s.logh.Flush(context.Background())
 	}
 	if rv != nil && (aborted || s.cfg.rePanic) {
 		panic(rv)
