@@ -167,12 +167,12 @@ func (t *tracer) StartSpan(ctx context.Context, name string, opts ...smithytraci
 // phaseSpan is an SDK phase span that is not recorded.
 type phaseSpan struct{}
 
-func (phaseSpan) Name() string                                 { return "" }
-func (phaseSpan) Context() smithytracing.SpanContext           { return smithytracing.SpanContext{} }
+func (phaseSpan) Name() string                                  { return "" }
+func (phaseSpan) Context() smithytracing.SpanContext            { return smithytracing.SpanContext{} }
 func (phaseSpan) AddEvent(string, ...smithytracing.EventOption) {}
-func (phaseSpan) SetProperty(any, any)                         {}
-func (phaseSpan) SetStatus(smithytracing.SpanStatus)           {}
-func (phaseSpan) End()                                         {}
+func (phaseSpan) SetProperty(any, any)                          {}
+func (phaseSpan) SetStatus(smithytracing.SpanStatus)            {}
+func (phaseSpan) End()                                          {}
 
 const (
 	callID   = "O11yAWSCall"

@@ -1,5 +1,7 @@
 package otelawstest
 
+//lint:file-ignore SA1019 this module exists to test otelaws, deprecated upstream, for services that still wire it themselves
+
 import (
 	"context"
 	"errors"
