@@ -28,8 +28,10 @@
 //
 // Clients take the tracer provider when they are created
 // (NewFromConfig): instrument the config before creating clients from it.
-// A TracerProvider set in a client's own options replaces Instrument's;
-// the trace header is still sent.
+// A TracerProvider set in a client's own options replaces Instrument's:
+// with smithyoteltracing.Adapt the call's span still gets the fields above
+// and the trace header still names it (the SDK's phase spans are then
+// recorded too; the X-Ray translator leaves them out).
 //
 // The package is its own Go module, so a service that does not import it
 // does not link the AWS SDK.
@@ -131,10 +133,6 @@ type tracer struct {
 	opts  []smithytracing.TracerOption
 }
 
-// callSpanKey holds the call's OpenTelemetry span in the context the
-// SDK's middleware stack runs with.
-type callSpanKey struct{}
-
 func (t *tracer) StartSpan(ctx context.Context, name string, opts ...smithytracing.SpanOption) (context.Context, smithytracing.Span) {
 	var o smithytracing.SpanOptions
 	for _, opt := range opts {
@@ -160,8 +158,7 @@ func (t *tracer) StartSpan(ctx context.Context, name string, opts ...smithytraci
 	if tp == nil {
 		tp = o11y.Default().TracerProvider()
 	}
-	ctx, span := smithyoteltracing.Adapt(tp).Tracer(t.scope, t.opts...).StartSpan(ctx, name, opts...)
-	return context.WithValue(ctx, callSpanKey{}, trace.SpanFromContext(ctx)), span
+	return smithyoteltracing.Adapt(tp).Tracer(t.scope, t.opts...).StartSpan(ctx, name, opts...)
 }
 
 // phaseSpan is an SDK phase span that is not recorded.
@@ -179,6 +176,29 @@ const (
 	injectID = "O11yXRayTraceHeader"
 )
 
+// callSpanKey holds the call's OpenTelemetry span in the context the rest
+// of the SDK's middleware stack runs with.
+type callSpanKey struct{}
+
+// operationSpan returns the OpenTelemetry span of the SDK's operation span
+// when ctx is the context the call's middleware stack starts with: the
+// active smithy span is the operation span and, when it goes through
+// smithyoteltracing (Instrument's tracer provider, or one a client set
+// itself), the active OpenTelemetry span is the same span. Otherwise (no
+// tracing, or a tracer provider that is not OpenTelemetry's) it returns
+// nil, so the caller's span is never taken for the call's.
+func operationSpan(ctx context.Context) trace.Span {
+	s, ok := smithytracing.GetSpan(ctx)
+	if !ok {
+		return nil
+	}
+	span := trace.SpanFromContext(ctx)
+	if sc := span.SpanContext(); !sc.IsValid() || sc.SpanID().String() != s.Context().SpanID {
+		return nil
+	}
+	return span
+}
+
 // callMiddleware records on the call's span what the SDK's operation span
 // lacks: region and resource before the call, request id, HTTP status and
 // retries after it.
@@ -189,8 +209,12 @@ func (callMiddleware) ID() string { return callID }
 func (callMiddleware) HandleInitialize(ctx context.Context, in middleware.InitializeInput, next middleware.InitializeHandler) (
 	middleware.InitializeOutput, middleware.Metadata, error,
 ) {
-	span, _ := ctx.Value(callSpanKey{}).(trace.Span)
-	if span == nil || !span.IsRecording() {
+	span := operationSpan(ctx)
+	if span == nil {
+		return next.HandleInitialize(ctx, in)
+	}
+	ctx = context.WithValue(ctx, callSpanKey{}, span)
+	if !span.IsRecording() {
 		return next.HandleInitialize(ctx, in)
 	}
 	if r := v2middleware.GetRegion(ctx); r != "" {

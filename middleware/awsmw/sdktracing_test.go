@@ -130,3 +130,39 @@ func TestNestedCall(t *testing.T) {
 	require.NotNil(t, secret)
 	assert.Equal(t, get.SpanContext().SpanID(), secret.Parent().SpanID(), "the inner call hangs from the outer one")
 }
+
+// A client that sets smithyoteltracing.Adapt in its own options (replacing
+// Instrument's tracer provider) still gets awsmw's fields on the call's
+// span and a trace header naming it, and its phase spans, recorded now,
+// get no X-Ray document.
+func TestInstrumentWithClientTracerProvider(t *testing.T) {
+	f := awsfake.New(t)
+	rec := tracetest.NewSpanRecorder()
+	tp := sdktrace.NewTracerProvider(sdktrace.WithSpanProcessor(rec))
+	defer func() { _ = tp.Shutdown(context.Background()) }()
+	cfg := testConfig(f.URL)
+	awsmw.Instrument(&cfg, awsmw.WithTracerProvider(tp))
+	stp := smithyoteltracing.Adapt(tp)
+	cfg.ServiceOptions = append(cfg.ServiceOptions, func(_ string, o any) {
+		reflect.ValueOf(o).Elem().FieldByName("TracerProvider").Set(reflect.ValueOf(stp))
+	})
+	require.NoError(t, getItem("orders")(context.Background(), cfg))
+	enc := xraysegment.NewEncoder(xraysegment.Config{})
+	var docs [][]byte
+	var call sdktrace.ReadOnlySpan
+	for _, s := range rec.Ended() {
+		if doc := enc.AppendSegment(nil, s); len(doc) > 0 {
+			docs = append(docs, doc)
+			call = s
+		}
+	}
+	require.Greater(t, len(rec.Ended()), 2, "phase spans recorded")
+	require.Len(t, docs, 1)
+	assert.Equal(t, "DynamoDB.GetItem", call.Name())
+	assert.Contains(t, f.LastHeader().Get("X-Amzn-Trace-Id"), ";Parent="+call.SpanContext().SpanID().String()+";")
+	m := awscalls.Normalise(t, docs[0])
+	for _, k := range []string{"region", "request_id", "table_name"} {
+		assert.NotEmpty(t, get(m, "aws", k), k)
+	}
+	assert.Equal(t, 200.0, get(m, "http", "response", "status"))
+}
