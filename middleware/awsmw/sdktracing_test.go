@@ -77,6 +77,15 @@ func TestSDKTracingAlone(t *testing.T) {
 			assert.Equal(t, attempts, phases["Attempt"], "one Attempt span per HTTP request")
 			assert.Equal(t, attempts, phases["DoHTTPRequest"])
 			assert.Equal(t, 1, phases["RetryLoop"])
+			total := 0
+			for _, n := range phases {
+				total += n
+			}
+			// OperationSerializer and RetryLoop once; per attempt: Attempt,
+			// ResolveAuthScheme, GetIdentity, ResolveEndpoint,
+			// ComputePayloadSHA256, SignRequest, DoHTTPRequest,
+			// OperationDeserializer.
+			assert.Equal(t, 2+8*attempts, total, "phase spans: %v", phases)
 			require.NoError(t, xrayvalidate.Validate(docs[0]), "%s", docs[0])
 			m := awscalls.Normalise(t, docs[0])
 			awscalls.Golden(t, *update, "sdk_only/"+c.Name, m)
