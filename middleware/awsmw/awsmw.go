@@ -41,6 +41,8 @@ import (
 	"context"
 	"reflect"
 	"sort"
+	"sync"
+	"sync/atomic"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	v2middleware "github.com/aws/aws-sdk-go-v2/aws/middleware"
@@ -120,17 +122,44 @@ func setTracerProvider(clientOptions any, tp smithytracing.TracerProvider) {
 // of each call goes through smithyoteltracing to the OpenTelemetry
 // provider (resolved per call), the SDK's phase spans are not recorded.
 type tracerProvider struct {
-	otel trace.TracerProvider // nil: o11y.Default()'s at each call
+	otel    trace.TracerProvider // nil: o11y.Default()'s at each call
+	tracers sync.Map             // scope → *tracer
 }
 
 func (p *tracerProvider) Tracer(scope string, opts ...smithytracing.TracerOption) smithytracing.Tracer {
-	return &tracer{p: p, scope: scope, opts: opts}
+	if len(opts) > 0 {
+		return &tracer{p: p, scope: scope, opts: opts}
+	}
+	// The SDK asks for its client's scope on every call, without options.
+	if t, ok := p.tracers.Load(scope); ok {
+		return t.(*tracer)
+	}
+	t, _ := p.tracers.LoadOrStore(scope, &tracer{p: p, scope: scope})
+	return t.(*tracer)
 }
 
 type tracer struct {
 	p     *tracerProvider
 	scope string
 	opts  []smithytracing.TracerOption
+	// last is the smithyoteltracing tracer for the OpenTelemetry provider
+	// of the latest call (the provider is resolved per call).
+	last atomic.Pointer[adapted]
+}
+
+type adapted struct {
+	otel trace.TracerProvider
+	t    smithytracing.Tracer
+}
+
+// adapt returns the smithyoteltracing tracer of this scope for tp.
+func (t *tracer) adapt(tp trace.TracerProvider) smithytracing.Tracer {
+	if a := t.last.Load(); a != nil && a.otel == tp {
+		return a.t
+	}
+	a := &adapted{otel: tp, t: smithyoteltracing.Adapt(tp).Tracer(t.scope, t.opts...)}
+	t.last.Store(a)
+	return a.t
 }
 
 func (t *tracer) StartSpan(ctx context.Context, name string, opts ...smithytracing.SpanOption) (context.Context, smithytracing.Span) {
@@ -142,6 +171,9 @@ func (t *tracer) StartSpan(ctx context.Context, name string, opts ...smithytraci
 		// A phase of the call: not recorded. It becomes the active smithy
 		// span, so what the SDK sets on it (request id, dial addresses)
 		// is dropped rather than landing on the call's span.
+		if s, _ := smithytracing.GetSpan(ctx); s == (phaseSpan{}) {
+			return ctx, phaseSpan{} // a phase within a phase: already inert
+		}
 		return smithytracing.WithSpan(ctx, phaseSpan{}), phaseSpan{}
 	}
 	// The call's span. smithyoteltracing parents it on the active smithy
@@ -158,7 +190,7 @@ func (t *tracer) StartSpan(ctx context.Context, name string, opts ...smithytraci
 	if tp == nil {
 		tp = o11y.Default().TracerProvider()
 	}
-	return smithyoteltracing.Adapt(tp).Tracer(t.scope, t.opts...).StartSpan(ctx, name, opts...)
+	return t.adapt(tp).StartSpan(ctx, name, opts...)
 }
 
 // phaseSpan is an SDK phase span that is not recorded.
@@ -217,20 +249,27 @@ func (callMiddleware) HandleInitialize(ctx context.Context, in middleware.Initia
 	if !span.IsRecording() {
 		return next.HandleInitialize(ctx, in)
 	}
+	attrs := ResourceAttributes(ctx, in, middleware.InitializeOutput{})
 	if r := v2middleware.GetRegion(ctx); r != "" {
-		span.SetAttributes(attribute.String("aws.region", r))
+		attrs = append(attrs, attribute.String("aws.region", r))
 	}
-	span.SetAttributes(ResourceAttributes(ctx, in, middleware.InitializeOutput{})...)
+	span.SetAttributes(attrs...)
 	out, md, err := next.HandleInitialize(ctx, in)
+	var after [3]attribute.KeyValue
+	n := 0
 	if id, ok := v2middleware.GetRequestIDMetadata(md); ok && id != "" {
-		span.SetAttributes(attribute.String("aws.request_id", id))
+		after[n] = attribute.String("aws.request_id", id)
+		n++
 	}
 	if resp, ok := v2middleware.GetRawResponse(md).(*smithyhttp.Response); ok && resp != nil && resp.Response != nil && resp.StatusCode > 0 {
-		span.SetAttributes(attribute.Int("http.response.status_code", resp.StatusCode))
+		after[n] = attribute.Int("http.response.status_code", resp.StatusCode)
+		n++
 	}
 	if results, ok := retry.GetAttemptResults(md); ok && len(results.Results) > 0 {
-		span.SetAttributes(attribute.Int("http.request.resend_count", len(results.Results)-1))
+		after[n] = attribute.Int("http.request.resend_count", len(results.Results)-1)
+		n++
 	}
+	span.SetAttributes(after[:n]...)
 	return out, md, err
 }
 
