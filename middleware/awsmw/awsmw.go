@@ -171,7 +171,7 @@ func (t *tracer) StartSpan(ctx context.Context, name string, opts ...smithytraci
 		// A phase of the call: not recorded. It becomes the active smithy
 		// span, so what the SDK sets on it (request id, dial addresses)
 		// is dropped rather than landing on the call's span.
-		if s, _ := smithytracing.GetSpan(ctx); s == (phaseSpan{}) {
+		if s, _ := smithytracing.GetSpan(ctx); isPhase(s) {
 			return ctx, phaseSpan{} // a phase within a phase: already inert
 		}
 		return smithytracing.WithSpan(ctx, phaseSpan{}), phaseSpan{}
@@ -179,11 +179,7 @@ func (t *tracer) StartSpan(ctx context.Context, name string, opts ...smithytraci
 	// The call's span. smithyoteltracing parents it on the active smithy
 	// span, which it expects to be its own: take ours (a call made inside
 	// another call's phase, e.g. a credentials provider's STS call) off.
-	for {
-		s, ok := smithytracing.GetSpan(ctx)
-		if _, phase := s.(phaseSpan); !ok || !phase {
-			break
-		}
+	for s, ok := smithytracing.GetSpan(ctx); ok && isPhase(s); s, ok = smithytracing.GetSpan(ctx) {
 		ctx, _ = smithytracing.PopSpan(ctx)
 	}
 	tp := t.p.otel
@@ -195,6 +191,11 @@ func (t *tracer) StartSpan(ctx context.Context, name string, opts ...smithytraci
 
 // phaseSpan is an SDK phase span that is not recorded.
 type phaseSpan struct{}
+
+func isPhase(s smithytracing.Span) bool {
+	_, ok := s.(phaseSpan)
+	return ok
+}
 
 func (phaseSpan) Name() string                                  { return "" }
 func (phaseSpan) Context() smithytracing.SpanContext            { return smithytracing.SpanContext{} }
