@@ -26,6 +26,8 @@ import (
 	tracepb "go.opentelemetry.io/proto/otlp/trace/v1"
 	"google.golang.org/protobuf/encoding/protojson"
 	"google.golang.org/protobuf/proto"
+
+	"github.com/o11y-go/o11y/tracing/xraysegment"
 )
 
 // maxOTLPBody bounds one OTLP/HTTP request body (compressed and not).
@@ -49,6 +51,9 @@ func (c *Console) ingestOTLP(req *collectortrace.ExportTraceServiceRequest) (rej
 					continue
 				}
 				c.stats.OTLPSpans.Add(1)
+				if xraysegment.Omitted(ro) {
+					continue // an AWS SDK phase span: its call's subsegment stands for it
+				}
 				buf = c.enc.AppendSegment(buf[:0], ro)
 				if err := c.IngestSegment(buf); err != nil {
 					rejected++

@@ -122,7 +122,7 @@ func StartConsumer(ctx context.Context, msg sqstypes.Message, opts ...ConsumerOp
 
 // scopeName is the instrumentation scope of the consumer spans this package
 // starts: its import path, at the module's version. (The AWS client spans
-// are otelaws's, under its own scope.)
+// are the SDK's, under each service client's scope.)
 const scopeName = "github.com/o11y-go/o11y/middleware/awsmw"
 
 // validRequestID accepts what httpmw accepts for X-Request-Id: 1–128 of

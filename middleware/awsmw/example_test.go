@@ -17,8 +17,8 @@ func ExampleInstrument() {
 	cfg := aws.Config{Region: "eu-west-1"}
 	awsmw.Instrument(&cfg)
 	_ = sqs.NewFromConfig(cfg)
-	fmt.Println(len(cfg.APIOptions), "API option added")
-	// Output: 1 API option added
+	fmt.Println(len(cfg.APIOptions), "API option,", len(cfg.ServiceOptions), "service option")
+	// Output: 1 API option, 1 service option
 }
 
 // A worker continues each message's trace and request id.

@@ -15,7 +15,7 @@ import (
 // stack frames when stacks is true), or one exception carrying the status
 // description (and statusType) when the span failed without recording an
 // exception.
-func (e *Encoder) appendCause(dst []byte, s sdktrace.ReadOnlySpan, st *sdktrace.Status, kind trace.SpanKind, statusType string, stacks bool) []byte {
+func (e *Encoder) appendCause(dst []byte, s sdktrace.ReadOnlySpan, code codes.Code, statusMsg string, kind trace.SpanKind, statusType string, stacks bool) []byte {
 	remote := kind == trace.SpanKindClient || kind == trace.SpanKindProducer
 	n := 0
 	for _, ev := range s.Events() {
@@ -43,10 +43,10 @@ func (e *Encoder) appendCause(dst []byte, s sdktrace.ReadOnlySpan, st *sdktrace.
 		n++
 	}
 	if n == 0 {
-		if st.Code != codes.Error || st.Description == "" {
+		if code != codes.Error || statusMsg == "" {
 			return dst
 		}
-		dst = e.appendException(dst, 0, statusType, st.Description, "", remote)
+		dst = e.appendException(dst, 0, statusType, statusMsg, "", remote)
 	}
 	return append(dst, ']', '}')
 }

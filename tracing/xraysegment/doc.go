@@ -23,11 +23,14 @@
 //     ("type":"subsegment", "parent_id" = parent span id) with namespace
 //     "aws" for AWS SDK calls (rpc.system.name or rpc.system = aws-api),
 //     "remote" for CLIENT and PRODUCER spans.
-//   - AWS SDK calls (otelaws, both key generations) are named after the
-//     service and carry aws.operation, region, request_id, retries and the
-//     resource fields (table, queue, bucket, topic, function, stream); see
-//     docs/AWS-CALLS.md. SQL spans (db.system.name a SQL system, e.g. from
-//     otelsql) get a sql block.
+//   - AWS SDK calls (the SDK's own tracing through smithyoteltracing, as
+//     middleware/awsmw sets it up, and otelaws of both key generations) are
+//     named after the service and carry aws.operation, region, request_id,
+//     retries and the resource fields (table, queue, bucket, topic,
+//     function, stream); the SDK's INTERNAL phase spans get no document
+//     ([Omitted]), so each call is one subsegment; see docs/AWS-CALLS.md.
+//     SQL spans (db.system.name a SQL system, e.g. from otelsql) get a sql
+//     block.
 //   - Segment names: Config.SegmentName, else aws.local.service, else the
 //     resource's service.name. Subsegments are named after the peer
 //     (peer.service, aws.remote.service, the AWS service, db.name@host,

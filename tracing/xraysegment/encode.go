@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"math/rand/v2"
 	"strconv"
+	"strings"
 
 	"github.com/o11y-go/o11y/internal/jsonenc"
 	"github.com/o11y-go/o11y/internal/xraywire"
@@ -25,12 +26,13 @@ const (
 // the daemon's datagram header). The document fits one daemon datagram
 // (65,474 bytes, 65,507 with the header):
 // metadata, then exception stacks, then cause, annotations and links are
-// dropped, and finally long URLs and SQL statements cut, until it fits. A nil span appends nothing.
+// dropped, and finally long URLs and SQL statements cut, until it fits. A
+// nil span, and a span [Omitted] reports, append nothing.
 func (e *Encoder) AppendSegment(dst []byte, span sdktrace.ReadOnlySpan) []byte {
 	if e == nil {
 		e = zeroEncoder
 	}
-	if span == nil {
+	if span == nil || Omitted(span) {
 		return dst
 	}
 	var v view
@@ -41,6 +43,24 @@ func (e *Encoder) AppendSegment(dst []byte, span sdktrace.ReadOnlySpan) []byte {
 		mode = modeLocalRootSub
 	}
 	return e.appendSized(dst, span, &v, mode)
+}
+
+// awsSDKScope prefixes the instrumentation scope of the spans the AWS SDK
+// for Go v2 starts through its own tracing (aws.Config clients with a
+// TracerProvider, e.g. smithyoteltracing.Adapt): one per service client,
+// "github.com/aws/aws-sdk-go-v2/service/dynamodb".
+const awsSDKScope = "github.com/aws/aws-sdk-go-v2/"
+
+// Omitted reports whether span gets no X-Ray document: an INTERNAL span of
+// the AWS SDK for Go v2's own tracing. The SDK traces each call as one
+// CLIENT span (<service>.<operation>, rpc.system=aws-api) with INTERNAL
+// children for its phases (RetryLoop, Attempt, ResolveEndpoint,
+// SignRequest, DoHTTPRequest, OperationSerializer, …). X-Ray's service map
+// and timeline show one AWS subsegment per call, as the X-Ray SDKs do, so
+// the CLIENT span stands for the call and its phase spans are left out.
+// Exporters skip such spans without counting them as sent or dropped.
+func Omitted(span sdktrace.ReadOnlySpan) bool {
+	return span.SpanKind() == trace.SpanKindInternal && strings.HasPrefix(span.InstrumentationScope().Name, awsSDKScope)
 }
 
 // AppendLocalRootSegment handles spans marked aws.span.kind=LOCAL_ROOT that
@@ -198,7 +218,13 @@ func (e *Encoder) appendDoc(dst []byte, s sdktrace.ReadOnlySpan, v *view, ri *re
 		dst = appendSQL(dst, v, lvl < lvlShort, s.Name())
 	}
 	if lvl < lvlMinimal {
-		dst = e.appendCause(dst, s, &status, kind, causeType(v, awsAPI), ri.goStacks && lvl < lvlNoStacks)
+		msg := status.Description
+		if msg == "" && awsAPI {
+			// The SDK's own tracing sets no status description; it
+			// records the error as exception.message.
+			msg = v.str(sExcMessage)
+		}
+		dst = e.appendCause(dst, s, status.Code, msg, kind, causeType(v, awsAPI), ri.goStacks && lvl < lvlNoStacks)
 		dst = e.appendAnnotations(dst, v)
 		dst = appendLinks(dst, s.Links())
 	}
@@ -224,11 +250,18 @@ func namespace(kind trace.SpanKind, v *view, awsAPI bool) string {
 
 // flags derives fault/error/throttle: from the HTTP status when it is 4xx or
 // 5xx, else from the gRPC status code, else from the span status. On AWS
-// SDK calls an AWS throttling error code (rpc.response.status_code, set by
-// middleware/awsmw) also sets throttle, and error when the status did not
-// already flag the call.
+// SDK calls without an HTTP status, api.error_fault=client (the SDK's own
+// tracing) makes a failed call an error rather than a fault; an AWS
+// throttling error code (rpc.response.status_code from middleware/awsmw, or
+// api.error_code from the SDK's own tracing) also sets throttle, and error
+// when the status did not already flag the call.
 func flags(st *sdktrace.Status, v *view, awsAPI bool) (fault, errFlag, throttle bool) {
 	fault, errFlag, throttle = statusFlags(st, v)
+	if awsAPI && fault && st.Code == codes.Error && !v.has(sStatus) && v.str(sAPIFault) == "client" {
+		// The AWS SDK's own tracing records no HTTP status on the call's
+		// span but says whose fault the error was (api.error_fault).
+		fault, errFlag = false, true
+	}
 	if awsAPI && !throttle && isThrottleCode(v.str(sRPCRespCode)) {
 		throttle = true
 		errFlag = errFlag || !fault

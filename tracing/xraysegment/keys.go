@@ -55,7 +55,9 @@ const (
 	sFaaSInvoked // faas.invoked_name: a Lambda function name on AWS calls
 	sResendCount // http.request.resend_count: retries on AWS calls
 	sRPCRespCode // rpc.response.status_code: the AWS error code on AWS calls
-	sErrorType   // error.type
+	sErrorType   // error.type (exception.type as a span attribute: the AWS SDK's own tracing)
+	sAPIFault    // api.error_fault: "client" or "server" (the AWS SDK's own tracing)
+	sExcMessage  // exception.message as a span attribute (the AWS SDK's own tracing)
 	sMsgSystem   // messaging.system
 	// sql
 	sDBSystem
@@ -167,6 +169,14 @@ func classify(k string) (s slot, legacy bool) {
 		return sRPCRespCode, false
 	case "error.type":
 		return sErrorType, false
+	case "exception.type": // the AWS SDK's own tracing records errors as span attributes
+		return sErrorType, true
+	case "exception.message":
+		return sExcMessage, false
+	case "api.error_code": // the AWS SDK's own tracing: the AWS error code
+		return sRPCRespCode, true
+	case "api.error_fault":
+		return sAPIFault, false
 	case "messaging.system":
 		return sMsgSystem, false
 	case "rpc.service":

@@ -21,6 +21,11 @@ func TestClassify(t *testing.T) {
 		{"", sNone, false},
 		{"db.nam", sNone, false},
 		{"http.route", sNone, false},
+		// The AWS SDK's own tracing (smithyoteltracing) on its call spans.
+		{"api.error_code", sRPCRespCode, true},
+		{"api.error_fault", sAPIFault, false},
+		{"exception.type", sErrorType, true},
+		{"exception.message", sExcMessage, false},
 		{"network.protocol.version", sNone, false},
 	} {
 		s, legacy := classify(tc.key)

@@ -376,3 +376,35 @@ func TestMetadataNamespaces(t *testing.T) {
 	assert.Equal(t, "attr", get(m, "metadata.default.plain"), "the span attribute wins")
 	assert.Equal(t, 1.0, get(m, "metadata.default.extra"))
 }
+
+// The rule behind Omitted: only INTERNAL spans of the AWS SDK for Go v2's
+// instrumentation scopes (its phase spans) get no document; the SDK's call
+// spans and INTERNAL spans of other scopes do. Which spans the SDK really
+// emits is checked with real clients in middleware/awsmw
+// (TestSDKTracingAlone).
+func TestOmittedSDKPhaseSpans(t *testing.T) {
+	enc := NewEncoder(Config{})
+	for _, tc := range []struct {
+		kind    trace.SpanKind
+		scope   string
+		omitted bool
+	}{
+		{trace.SpanKindInternal, "github.com/aws/aws-sdk-go-v2/service/dynamodb", true},
+		{trace.SpanKindInternal, "github.com/aws/aws-sdk-go-v2/service/s3", true},
+		{trace.SpanKindClient, "github.com/aws/aws-sdk-go-v2/service/dynamodb", false},
+		{trace.SpanKindInternal, "github.com/aws/aws-sdk-go", false},
+		{trace.SpanKindInternal, "github.com/o11y-go/o11y", false},
+		{trace.SpanKindInternal, "", false},
+	} {
+		s := stub(tc.kind, localParent())
+		s.InstrumentationScope.Name = tc.scope
+		ro := s.Snapshot()
+		assert.Equal(t, tc.omitted, Omitted(ro), "%v %q", tc.kind, tc.scope)
+		doc := enc.AppendSegment([]byte("prefix"), ro)
+		if tc.omitted {
+			assert.Equal(t, "prefix", string(doc), "no document")
+		} else {
+			checkDoc(t, doc[len("prefix"):])
+		}
+	}
+}

@@ -60,6 +60,9 @@ func (b *batcher) init(enc *xraysegment.Encoder, out *sender, st *counters, rep 
 // LOCAL_ROOT client/producer spans (see [xraysegment.Encoder.AppendLocalRootSegment]),
 // writing the batch first when it is full.
 func (b *batcher) add(s sdktrace.ReadOnlySpan) {
+	if xraysegment.Omitted(s) {
+		return // an AWS SDK phase span: its call's subsegment stands for it
+	}
 	enc := b.enc
 	b.encode(s, func(dst []byte) ([]byte, bool) {
 		if k := s.SpanKind(); k != trace.SpanKindClient && k != trace.SpanKindProducer {

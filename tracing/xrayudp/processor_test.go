@@ -415,3 +415,28 @@ func TestProcessorFlushUnderLoad(t *testing.T) {
 	wg.Wait()
 	require.NoError(t, p.Shutdown(context.Background()))
 }
+
+// The AWS SDK's phase spans (xraysegment.Omitted) are not sent, nor
+// counted as sent or dropped: the call's CLIENT span stands for them.
+func TestExporterSkipsAWSSDKPhaseSpans(t *testing.T) {
+	d := newFakeDaemon(t)
+	defer d.close()
+	x, err := NewExporter(Options{DaemonAddress: d.addr()})
+	require.NoError(t, err)
+	const sdkScope = "github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	call := stub(trace.SpanKindClient, spanCtx(trace.SpanID{1}, false), attribute.String("rpc.system", "aws-api"),
+		attribute.String("rpc.service", "DynamoDB"), attribute.String("rpc.method", "GetItem"))
+	call.InstrumentationScope.Name = sdkScope
+	spans := []sdktrace.ReadOnlySpan{stub(trace.SpanKindServer, trace.SpanContext{}).Snapshot(), call.Snapshot()}
+	for _, name := range []string{"RetryLoop", "Attempt", "DoHTTPRequest"} {
+		phase := stub(trace.SpanKindInternal, spanCtx(trace.SpanID{2}, false))
+		phase.Name, phase.InstrumentationScope.Name = name, sdkScope
+		spans = append(spans, phase.Snapshot())
+	}
+	require.NoError(t, x.ExportSpans(context.Background(), spans))
+	got := d.wait(t, 2)
+	assert.Contains(t, string(got[0])+string(got[1]), `"name":"DynamoDB"`)
+	require.NoError(t, x.Shutdown(context.Background()))
+	assert.Equal(t, uint64(2), x.Stats().Sent)
+	assert.Zero(t, x.Stats().Dropped)
+}
