@@ -23,9 +23,10 @@ const (
 
 // AppendSegment appends the X-Ray segment document for span to dst (without
 // the daemon's datagram header). The document fits one daemon datagram
-// (65,474 bytes, 65,507 with the header):
-// metadata, then exception stacks, then cause, annotations and links are
-// dropped, and finally long URLs and SQL statements cut, until it fits. A nil span appends nothing.
+// (65,474 bytes, 65,507 with the header): metadata, then exception stacks,
+// then cause, annotations and links are dropped, and finally long URLs and
+// SQL statements cut to 250 bytes, until it fits. Encoding a typical server
+// span into a reused buffer allocates nothing. A nil span appends nothing.
 func (e *Encoder) AppendSegment(dst []byte, span sdktrace.ReadOnlySpan) []byte {
 	if e == nil {
 		e = zeroEncoder
