@@ -40,7 +40,12 @@ type Options struct {
 	// UDP loss is invisible to the sender, so sending faster only loses
 	// segments. Default [DefaultSendRate]; negative sends unpaced. When
 	// spans end faster than this for longer than the queue absorbs, they
-	// are dropped and counted.
+	// are dropped and counted. Where the daemon's socket is visible (Linux,
+	// same network namespace: an ECS sidecar, or both on the host network)
+	// the sender reads that socket's receive queue instead and writes only
+	// while it is under half the buffer, SendBurst bytes between two looks;
+	// SendRate paces elsewhere. A daemon that stops reading costs the batch
+	// in hand and later batches until it reads again (dropped and counted).
 	SendRate int
 	// SendBurst is the most receive-buffer bytes sent back to back.
 	// Default [DefaultSendBurst].
