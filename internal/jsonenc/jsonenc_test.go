@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"strconv"
 	"strings"
 	"testing"
 	"unicode/utf8"
@@ -88,6 +89,18 @@ func TestAppendEpochSecondsMatchesReference(t *testing.T) {
 		}
 		if got := string(AppendEpochSeconds(buf[:1], ns)); got != "x"+want {
 			t.Fatalf("AppendEpochSeconds(x, %d) = %q, want %q", ns, got, "x"+want)
+		}
+	}
+}
+
+func TestAppendSmallIntMatchesStrconv(t *testing.T) {
+	vals := []int64{math.MinInt64, -10000, -1, 10000, 99999, math.MaxInt64}
+	for n := int64(0); n < 10000; n++ {
+		vals = append(vals, n)
+	}
+	for _, n := range vals {
+		if got, want := string(AppendSmallInt([]byte("x"), n)), "x"+strconv.FormatInt(n, 10); got != want {
+			t.Fatalf("AppendSmallInt(x, %d) = %q, want %q", n, got, want)
 		}
 	}
 }

@@ -351,29 +351,7 @@ func appendTimes(dst []byte, startNS, endNS int64) []byte {
 	n := len(dst)
 	dst = append(dst, timesTemplate...)
 	b := dst[n : n+len(timesTemplate)]
-	putEpoch(b[timesStartOff:], uint64(startNS))
-	putEpoch(b[timesEndOff:], uint64(endNS))
+	jsonenc.PutEpochSeconds(b[timesStartOff:], uint64(startNS))
+	jsonenc.PutEpochSeconds(b[timesEndOff:], uint64(endNS))
 	return dst
-}
-
-// putEpoch writes ns (seconds with ten digits) as "ssssssssss" and the six
-// microsecond digits around the '.' already at b[10].
-func putEpoch(b []byte, ns uint64) {
-	b = b[:17]
-	sec, micro := ns/1e9, uint32(ns%1e9/1e3)
-	lo := uint32(sec % 1e8)
-	put2(b[0:], uint32(sec/1e8))
-	put2(b[2:], lo/1e6)
-	put2(b[4:], lo/1e4%100)
-	put2(b[6:], lo/100%100)
-	put2(b[8:], lo%100)
-	put2(b[11:], micro/1e4)
-	put2(b[13:], micro/100%100)
-	put2(b[15:], micro%100)
-}
-
-// put2 writes v (< 100) as two digits into b[0:2].
-func put2(b []byte, v uint32) {
-	b = b[:2]
-	b[0], b[1] = digitPairs[2*v], digitPairs[2*v+1]
 }
