@@ -183,6 +183,18 @@ func AppendStringBounded(dst []byte, s string, limit int, marker string) []byte 
 	return append(dst, '"')
 }
 
+// TruncateUTF8 returns s cut to at most n (>= 0) bytes without splitting a
+// UTF-8 sequence.
+func TruncateUTF8(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	for n > 0 && s[n]&0xC0 == 0x80 {
+		n--
+	}
+	return s[:n]
+}
+
 // AppendStringTrunc appends s as a quoted JSON string, cutting the *input* to at
 // most max bytes on a rune boundary and appending marker when it was cut.
 // max <= 0 means no limit.
@@ -190,12 +202,8 @@ func AppendStringTrunc(dst []byte, s string, max int, marker string) []byte {
 	if max <= 0 || len(s) <= max {
 		return AppendString(dst, s)
 	}
-	cut := max
-	for cut > 0 && !utf8.RuneStart(s[cut]) {
-		cut--
-	}
 	dst = append(dst, '"')
-	dst = AppendStringContents(dst, s[:cut])
+	dst = AppendStringContents(dst, TruncateUTF8(s, max))
 	dst = AppendStringContents(dst, marker)
 	return append(dst, '"')
 }

@@ -105,6 +105,29 @@ func TestAppendSmallIntMatchesStrconv(t *testing.T) {
 	}
 }
 
+func TestTruncateUTF8(t *testing.T) {
+	for _, tc := range []struct {
+		s    string
+		n    int
+		want string
+	}{
+		{"", 0, ""},
+		{"abc", 0, ""},
+		{"abc", 2, "ab"},
+		{"abc", 3, "abc"},
+		{"abc", 10, "abc"},
+		{"aé", 2, "a"}, // é is two bytes: not split
+		{"aé", 3, "aé"},
+		{"日本", 5, "日"}, // three-byte runes
+		{"日本", 2, ""},
+		{"\xff\xfe", 1, "\xff"}, // invalid bytes are cut like any byte
+	} {
+		got := TruncateUTF8(tc.s, tc.n)
+		assert.Equal(t, tc.want, got, "TruncateUTF8(%q, %d)", tc.s, tc.n)
+		assert.LessOrEqual(t, len(got), tc.n)
+	}
+}
+
 func TestAppendKeyAndScalars(t *testing.T) {
 	b := []byte{'{'}
 	b = AppendKey(b, "a", false)

@@ -184,7 +184,7 @@ func (p *pieces) add(s string) {
 	if p.left <= 0 || s == "" {
 		return
 	}
-	s = truncBytes(s, p.left)
+	s = jsonenc.TruncateUTF8(s, p.left)
 	p.left -= len(s)
 	p.dst = appendContents(p.dst, s)
 }

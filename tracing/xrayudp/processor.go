@@ -4,15 +4,16 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"github.com/o11y-go/o11y/tracing/xraysegment"
 	"strconv"
 	"sync/atomic"
 	"time"
 
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 
+	"github.com/o11y-go/o11y/internal/jsonenc"
 	"github.com/o11y-go/o11y/internal/report"
 	"github.com/o11y-go/o11y/internal/spanbatch"
+	"github.com/o11y-go/o11y/tracing/xraysegment"
 )
 
 // Options configures [NewSpanProcessor] and [NewExporter]. The zero value
@@ -183,7 +184,7 @@ func encodeSafe(b *[]byte, st *counters, rep *report.Reporter, s sdktrace.ReadOn
 
 func safeName(s sdktrace.ReadOnlySpan) (name string) {
 	defer func() { _ = recover() }()
-	return truncBytes(s.Name(), 100)
+	return jsonenc.TruncateUTF8(s.Name(), 100)
 }
 
 // ForceFlush sends every queued span before returning, or returns an error
@@ -234,15 +235,4 @@ func (p *Processor) QueueSize() int {
 		return 0
 	}
 	return p.q.Settings().QueueSize
-}
-
-// truncBytes cuts s to at most n bytes without splitting a UTF-8 sequence.
-func truncBytes(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	for n > 0 && n < len(s) && s[n]&0xC0 == 0x80 {
-		n--
-	}
-	return s[:n]
 }
