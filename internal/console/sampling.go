@@ -10,25 +10,9 @@ import (
 	"net/http"
 	"sync"
 	"time"
-)
 
-// samplingRule is one rule the local sampling proxy serves, in the shape of
-// the X-Ray GetSamplingRules API.
-type samplingRule struct {
-	RuleName      string            `json:"RuleName"`
-	RuleARN       string            `json:"RuleARN"`
-	ResourceARN   string            `json:"ResourceARN"`
-	Priority      int               `json:"Priority"`
-	FixedRate     float64           `json:"FixedRate"`
-	ReservoirSize int64             `json:"ReservoirSize"`
-	ServiceName   string            `json:"ServiceName"`
-	ServiceType   string            `json:"ServiceType"`
-	Host          string            `json:"Host"`
-	HTTPMethod    string            `json:"HTTPMethod"`
-	URLPath       string            `json:"URLPath"`
-	Version       int               `json:"Version"`
-	Attributes    map[string]string `json:"Attributes"`
-}
+	"github.com/o11y-go/o11y/internal/xraywire"
+)
 
 // samplingProxy answers the X-Ray daemon's sampling endpoints
 // (POST /GetSamplingRules, POST /SamplingTargets) from local rules, so
@@ -36,20 +20,20 @@ type samplingRule struct {
 // reservoir: locally there is one instance per service.
 type samplingProxy struct {
 	mu       sync.Mutex
-	rules    []samplingRule
+	rules    []xraywire.SamplingRule
 	modified time.Time
 	now      func() time.Time
 	stats    *Stats
 }
 
-func newRule(name string, prio int, host, method, path string, target int64, rate float64) samplingRule {
+func newRule(name string, prio int, host, method, path string, target int64, rate float64) xraywire.SamplingRule {
 	star := func(s string) string {
 		if s == "" {
 			return "*"
 		}
 		return s
 	}
-	return samplingRule{
+	return xraywire.SamplingRule{
 		RuleName: name, RuleARN: "arn:aws:xray:local:000000000000:sampling-rule/" + name,
 		ResourceARN: "*", Priority: prio, FixedRate: rate, ReservoirSize: target,
 		ServiceName: "*", ServiceType: "*", Host: star(host), HTTPMethod: star(method), URLPath: star(path),
@@ -59,13 +43,13 @@ func newRule(name string, prio int, host, method, path string, target int64, rat
 
 // defaultSamplingRules is X-Ray's default rule: one request per second,
 // then 5 %.
-func defaultSamplingRules() []samplingRule {
-	return []samplingRule{newRule("Default", 10000, "*", "*", "*", 1, 0.05)}
+func defaultSamplingRules() []xraywire.SamplingRule {
+	return []xraywire.SamplingRule{newRule("Default", 10000, "*", "*", "*", 1, 0.05)}
 }
 
 // parseSamplingRules reads an X-Ray local sampling rules document (version
 // 1 or 2, as the SDKs' AWS_XRAY_SAMPLING_RULES files) into API rules.
-func parseSamplingRules(data []byte) ([]samplingRule, error) {
+func parseSamplingRules(data []byte) ([]xraywire.SamplingRule, error) {
 	type lr struct {
 		Description string   `json:"description"`
 		Host        string   `json:"host"`
@@ -102,7 +86,7 @@ func parseSamplingRules(data []byte) ([]samplingRule, error) {
 	if err := check("default", doc.Default); err != nil {
 		return nil, err
 	}
-	var out []samplingRule
+	var out []xraywire.SamplingRule
 	for i := range doc.Rules {
 		r := &doc.Rules[i]
 		if err := check(fmt.Sprintf("rule %d", i+1), r); err != nil {
@@ -144,9 +128,9 @@ func (p *samplingProxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	switch r.URL.Path {
 	case "/GetSamplingRules":
 		type rec struct {
-			SamplingRule samplingRule `json:"SamplingRule"`
-			CreatedAt    float64      `json:"CreatedAt"`
-			ModifiedAt   float64      `json:"ModifiedAt"`
+			SamplingRule xraywire.SamplingRule `json:"SamplingRule"`
+			CreatedAt    float64               `json:"CreatedAt"`
+			ModifiedAt   float64               `json:"ModifiedAt"`
 		}
 		recs := make([]rec, len(rules))
 		for i, r := range rules {

@@ -183,6 +183,18 @@ func AppendStringBounded(dst []byte, s string, limit int, marker string) []byte 
 	return append(dst, '"')
 }
 
+// TruncateUTF8 returns s cut to at most n (>= 0) bytes without splitting a
+// UTF-8 sequence.
+func TruncateUTF8(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	for n > 0 && s[n]&0xC0 == 0x80 {
+		n--
+	}
+	return s[:n]
+}
+
 // AppendStringTrunc appends s as a quoted JSON string, cutting the *input* to at
 // most max bytes on a rune boundary and appending marker when it was cut.
 // max <= 0 means no limit.
@@ -190,12 +202,8 @@ func AppendStringTrunc(dst []byte, s string, max int, marker string) []byte {
 	if max <= 0 || len(s) <= max {
 		return AppendString(dst, s)
 	}
-	cut := max
-	for cut > 0 && !utf8.RuneStart(s[cut]) {
-		cut--
-	}
 	dst = append(dst, '"')
-	dst = AppendStringContents(dst, s[:cut])
+	dst = AppendStringContents(dst, TruncateUTF8(s, max))
 	dst = AppendStringContents(dst, marker)
 	return append(dst, '"')
 }
@@ -264,11 +272,23 @@ func AppendEpochSeconds(dst []byte, unixNano int64) []byte {
 		put6(dst[len(dst)-6:], micro)
 		return dst
 	}
-	// Ten-digit seconds, the only case in practice: fixed width, written two
-	// digits at a time.
+	// Ten-digit seconds, the only case in practice: fixed width.
 	n := len(dst)
 	dst = append(dst, "0000000000.000000"...)
-	b := dst[n : n+17 : n+17]
+	PutEpochSeconds(dst[n:], uint64(unixNano))
+	return dst
+}
+
+// EpochSecondsLen is the length of what [PutEpochSeconds] writes.
+const EpochSecondsLen = len("0000000000.000000")
+
+// PutEpochSeconds writes unixNano, whose seconds have ten digits (from
+// 2001-09-09 to 2286-11-20; callers check), as AppendEpochSeconds does into
+// b[0:EpochSecondsLen], two digits at a time. b[10] must already hold the
+// '.'; it is left alone, so a caller can fill a template in place.
+func PutEpochSeconds(b []byte, unixNano uint64) {
+	b = b[:EpochSecondsLen:EpochSecondsLen]
+	sec, micro := unixNano/1e9, uint32(unixNano%1e9/1e3)
 	lo := uint32(sec % 1e8)
 	put2(b[0:2], uint32(sec/1e8))
 	put2(b[2:4], lo/1e6)
@@ -278,7 +298,25 @@ func AppendEpochSeconds(dst []byte, unixNano int64) []byte {
 	put2(b[11:13], micro/1e4)
 	put2(b[13:15], micro/100%100)
 	put2(b[15:17], micro%100)
-	return dst
+}
+
+// AppendSmallInt appends n in decimal, as AppendInt does; values from 0 to
+// 9999 (statuses, ports, sizes, counts) are written from a table of digit
+// pairs without calling strconv.
+func AppendSmallInt(dst []byte, n int64) []byte {
+	if n >= 0 && n < 10000 {
+		switch {
+		case n < 10:
+			return append(dst, byte('0'+n))
+		case n < 100:
+			return append(dst, digitPairs[2*n], digitPairs[2*n+1])
+		case n < 1000:
+			return append(dst, byte('0'+n/100), digitPairs[2*(n%100)], digitPairs[2*(n%100)+1])
+		}
+		hi, lo := n/100, n%100
+		return append(dst, digitPairs[2*hi], digitPairs[2*hi+1], digitPairs[2*lo], digitPairs[2*lo+1])
+	}
+	return AppendInt(dst, n)
 }
 
 // digitPairs holds "00" through "99".

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"strconv"
 	"strings"
 	"testing"
 	"unicode/utf8"
@@ -89,6 +90,41 @@ func TestAppendEpochSecondsMatchesReference(t *testing.T) {
 		if got := string(AppendEpochSeconds(buf[:1], ns)); got != "x"+want {
 			t.Fatalf("AppendEpochSeconds(x, %d) = %q, want %q", ns, got, "x"+want)
 		}
+	}
+}
+
+func TestAppendSmallIntMatchesStrconv(t *testing.T) {
+	vals := []int64{math.MinInt64, -10000, -1, 10000, 99999, math.MaxInt64}
+	for n := int64(0); n < 10000; n++ {
+		vals = append(vals, n)
+	}
+	for _, n := range vals {
+		if got, want := string(AppendSmallInt([]byte("x"), n)), "x"+strconv.FormatInt(n, 10); got != want {
+			t.Fatalf("AppendSmallInt(x, %d) = %q, want %q", n, got, want)
+		}
+	}
+}
+
+func TestTruncateUTF8(t *testing.T) {
+	for _, tc := range []struct {
+		s    string
+		n    int
+		want string
+	}{
+		{"", 0, ""},
+		{"abc", 0, ""},
+		{"abc", 2, "ab"},
+		{"abc", 3, "abc"},
+		{"abc", 10, "abc"},
+		{"aé", 2, "a"}, // é is two bytes: not split
+		{"aé", 3, "aé"},
+		{"日本", 5, "日"}, // three-byte runes
+		{"日本", 2, ""},
+		{"\xff\xfe", 1, "\xff"}, // invalid bytes are cut like any byte
+	} {
+		got := TruncateUTF8(tc.s, tc.n)
+		assert.Equal(t, tc.want, got, "TruncateUTF8(%q, %d)", tc.s, tc.n)
+		assert.LessOrEqual(t, len(got), tc.n)
 	}
 }
 

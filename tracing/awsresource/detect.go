@@ -28,6 +28,31 @@ type Platform string
 
 // The platforms, as their cloud.platform attribute values. They are untyped
 // so they also compare with the attribute's string value.
+//
+// Without Options.Platform the first match wins: Lambda
+// (AWS_LAMBDA_FUNCTION_NAME), ECS (a task metadata URI), Kubernetes
+// (KUBERNETES_SERVICE_HOST), then EC2 when Options.DetectEC2 allows probing
+// the instance metadata service. What each platform adds:
+//
+//   - ECS: this container's task metadata v4 and /task give cloud.region and
+//     cloud.account.id (from the task ARN), cloud.availability_zone,
+//     aws.ecs.cluster.arn (rebuilt from a short cluster name),
+//     aws.ecs.task.arn/.id/.family/.revision, aws.ecs.launchtype (lower
+//     case), aws.ecs.service.name when ECS reports it, aws.ecs.container.arn,
+//     container.name/.id/.image.name/.image.tag, and for the awslogs driver
+//     aws.log.group.names/.arns and aws.log.stream.names/.arns (a missing
+//     stream or region is tolerated).
+//   - App Runner exposes nothing identifying, so it is chosen with
+//     Platform "apprunner"; the region comes from AWS_REGION when set.
+//   - Lambda: faas.name, faas.version, faas.instance, faas.max_memory and the
+//     function's log group and stream.
+//   - EKS: k8s.namespace.name from the service-account mount and k8s.pod.name
+//     from the hostname; cloud.platform=aws_eks only with evidence of AWS (a
+//     region variable, an answering IMDS, or Platform "eks"). The contrib EKS
+//     detector is not used: it needs the Kubernetes client libraries.
+//   - EC2 (see Options.DetectEC2): cloud.region, cloud.availability_zone,
+//     cloud.account.id, host.id, host.image.id, host.type and host.name from
+//     the instance identity document and hostname.
 const (
 	PlatformECS       = "aws_ecs"
 	PlatformAppRunner = "aws_app_runner"
@@ -57,11 +82,21 @@ type Options struct {
 	// Platform forces one platform instead of auto-detection; App Runner
 	// can only be chosen this way (it exposes no identifying variable).
 	Platform Platform
-	// Getenv reads the environment variables listed in the package doc.
-	// Nil reads nothing: the root package passes os.Getenv.
+	// Getenv supplies the environment variables; the package reads none
+	// by itself. Nil reads nothing: the root package passes os.Getenv.
+	// Read are ECS_CONTAINER_METADATA_URI_V4, AWS_LAMBDA_FUNCTION_NAME,
+	// AWS_LAMBDA_FUNCTION_VERSION, AWS_LAMBDA_FUNCTION_MEMORY_SIZE,
+	// AWS_LAMBDA_LOG_GROUP_NAME, AWS_LAMBDA_LOG_STREAM_NAME,
+	// KUBERNETES_SERVICE_HOST, AWS_REGION and AWS_DEFAULT_REGION.
 	Getenv func(string) string
 	// DetectEC2 enables the EC2 instance metadata (IMDS) probe, used on EC2
 	// and EKS. Off by default: off AWS the probe costs the whole timeout.
+	// The probe is a small IMDSv2 client, no AWS SDK: a session token from
+	// PUT /latest/api/token, then GETs carrying it, with the IMDSv1
+	// fallback the AWS SDKs make when the token endpoint answers 403, 404
+	// or 405. One attempt per request, bound to ctx; an unreachable IMDS
+	// only means "not EC2", while an IMDS that answers with an error is
+	// reported.
 	DetectEC2 bool
 
 	// ECSMetadataURI overrides ECS_CONTAINER_METADATA_URI_V4.
@@ -81,7 +116,19 @@ type Options struct {
 // platform's attributes, then the user's Attributes over them. It never
 // fails: err (possibly wrapping several problems) describes what could not
 // be detected and is meant to be reported, while the returned resource is
-// always usable. Detection honours ctx's deadline (or Options.Timeout).
+// always usable. Detection honours ctx's deadline (or Options.Timeout);
+// metadata endpoints are called without proxies, with bounded response
+// sizes.
+//
+// From weakest to strongest: telemetry.sdk.* and service.name
+// "unknown_service:<executable>", detected attributes, Options.Attributes
+// (the user's OTEL_RESOURCE_ATTRIBUTES), then Options.ServiceName,
+// ServiceVersion and Environment. User values keep the detected type (for
+// example "a&b" becomes a list for aws.log.group.names); telemetry.sdk.*
+// cannot be overridden. deployment.environment.name and the older
+// deployment.environment are both set. The resource carries the SDK's
+// semantic-conventions schema URL, so resource.Merge with resource.Default
+// works.
 func Detect(ctx context.Context, opts Options) (*resource.Resource, error) {
 	if _, ok := ctx.Deadline(); !ok {
 		t := opts.Timeout

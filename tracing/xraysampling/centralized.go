@@ -16,6 +16,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/o11y-go/o11y/internal/xraywire"
 )
 
 // maxResponse bounds what is read from the proxy.
@@ -174,6 +176,10 @@ func (p *poller) post(path string, body any, out any) error {
 	return nil
 }
 
+// apiRule is a rule as the daemon's sampling proxy returns it; the local
+// console serves the same shape.
+type apiRule = xraywire.SamplingRule
+
 // API shapes (xray.md §5.2).
 type (
 	getRulesInput struct {
@@ -184,20 +190,6 @@ type (
 			SamplingRule *apiRule `json:"SamplingRule"`
 		} `json:"SamplingRuleRecords"`
 		NextToken *string `json:"NextToken"`
-	}
-	apiRule struct {
-		RuleName      string            `json:"RuleName"`
-		ResourceARN   string            `json:"ResourceARN"`
-		Priority      int               `json:"Priority"`
-		FixedRate     float64           `json:"FixedRate"`
-		ReservoirSize int64             `json:"ReservoirSize"`
-		ServiceName   string            `json:"ServiceName"`
-		ServiceType   string            `json:"ServiceType"`
-		Host          string            `json:"Host"`
-		HTTPMethod    string            `json:"HTTPMethod"`
-		URLPath       string            `json:"URLPath"`
-		Version       int               `json:"Version"`
-		Attributes    map[string]string `json:"Attributes"`
 	}
 	statisticsDocument struct {
 		RuleName     string `json:"RuleName"`

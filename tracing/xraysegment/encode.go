@@ -24,10 +24,11 @@ const (
 
 // AppendSegment appends the X-Ray segment document for span to dst (without
 // the daemon's datagram header). The document fits one daemon datagram
-// (65,474 bytes, 65,507 with the header):
-// metadata, then exception stacks, then cause, annotations and links are
-// dropped, and finally long URLs and SQL statements cut, until it fits. A
-// nil span, and a span [Omitted] reports, append nothing.
+// (65,474 bytes, 65,507 with the header): metadata, then exception stacks,
+// then cause, annotations and links are dropped, and finally long URLs and
+// SQL statements cut to 250 bytes, until it fits. Encoding a typical server
+// span into a reused buffer allocates nothing. A nil span, and a span [Omitted]
+// reports, append nothing.
 func (e *Encoder) AppendSegment(dst []byte, span sdktrace.ReadOnlySpan) []byte {
 	if e == nil {
 		e = zeroEncoder
@@ -383,29 +384,7 @@ func appendTimes(dst []byte, startNS, endNS int64) []byte {
 	n := len(dst)
 	dst = append(dst, timesTemplate...)
 	b := dst[n : n+len(timesTemplate)]
-	putEpoch(b[timesStartOff:], uint64(startNS))
-	putEpoch(b[timesEndOff:], uint64(endNS))
+	jsonenc.PutEpochSeconds(b[timesStartOff:], uint64(startNS))
+	jsonenc.PutEpochSeconds(b[timesEndOff:], uint64(endNS))
 	return dst
-}
-
-// putEpoch writes ns (seconds with ten digits) as "ssssssssss" and the six
-// microsecond digits around the '.' already at b[10].
-func putEpoch(b []byte, ns uint64) {
-	b = b[:17]
-	sec, micro := ns/1e9, uint32(ns%1e9/1e3)
-	lo := uint32(sec % 1e8)
-	put2(b[0:], uint32(sec/1e8))
-	put2(b[2:], lo/1e6)
-	put2(b[4:], lo/1e4%100)
-	put2(b[6:], lo/100%100)
-	put2(b[8:], lo%100)
-	put2(b[11:], micro/1e4)
-	put2(b[13:], micro/100%100)
-	put2(b[15:], micro%100)
-}
-
-// put2 writes v (< 100) as two digits into b[0:2].
-func put2(b []byte, v uint32) {
-	b = b[:2]
-	b[0], b[1] = digitPairs[2*v], digitPairs[2*v+1]
 }

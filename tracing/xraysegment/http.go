@@ -147,33 +147,7 @@ func isDottedQuad(s string) bool {
 
 // appendInt appends n in decimal; small non-negative values (statuses,
 // ports, sizes) skip strconv.
-func appendInt(dst []byte, n int64) []byte {
-	if n >= 0 && n < 10000 {
-		switch {
-		case n < 10:
-			return append(dst, byte('0'+n))
-		case n < 100:
-			return append(dst, digitPairs[2*n], digitPairs[2*n+1])
-		case n < 1000:
-			return append(dst, byte('0'+n/100), digitPairs[2*(n%100)], digitPairs[2*(n%100)+1])
-		}
-		hi, lo := n/100, n%100
-		return append(dst, digitPairs[2*hi], digitPairs[2*hi+1], digitPairs[2*lo], digitPairs[2*lo+1])
-	}
-	return jsonenc.AppendInt(dst, n)
-}
-
-// digitPairs holds "00" through "99".
-const digitPairs = "00010203040506070809" +
-	"10111213141516171819" +
-	"20212223242526272829" +
-	"30313233343536373839" +
-	"40414243444546474849" +
-	"50515253545556575859" +
-	"60616263646566676869" +
-	"70717273747576777879" +
-	"80818283848586878889" +
-	"90919293949596979899"
+func appendInt(dst []byte, n int64) []byte { return jsonenc.AppendSmallInt(dst, n) }
 
 // urlHost picks the host for URL assembly: the server's own name on
 // segments, the peer's on client subsegments.
@@ -210,7 +184,7 @@ func (p *pieces) add(s string) {
 	if p.left <= 0 || s == "" {
 		return
 	}
-	s = truncBytes(s, p.left)
+	s = jsonenc.TruncateUTF8(s, p.left)
 	p.left -= len(s)
 	p.dst = appendContents(p.dst, s)
 }

@@ -249,14 +249,3 @@ func (e *Encoder) logGroups(r *resource.Resource) []byte {
 	}
 	return append(b, ']')
 }
-
-// truncBytes cuts s to at most n bytes on a rune boundary.
-func truncBytes(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	for n > 0 && n < len(s) && s[n]&0xC0 == 0x80 {
-		n--
-	}
-	return s[:n]
-}

@@ -4,15 +4,16 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"github.com/o11y-go/o11y/tracing/xraysegment"
 	"strconv"
 	"sync/atomic"
 	"time"
 
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 
+	"github.com/o11y-go/o11y/internal/jsonenc"
 	"github.com/o11y-go/o11y/internal/report"
 	"github.com/o11y-go/o11y/internal/spanbatch"
+	"github.com/o11y-go/o11y/tracing/xraysegment"
 )
 
 // Options configures [NewSpanProcessor] and [NewExporter]. The zero value
@@ -40,7 +41,12 @@ type Options struct {
 	// UDP loss is invisible to the sender, so sending faster only loses
 	// segments. Default [DefaultSendRate]; negative sends unpaced. When
 	// spans end faster than this for longer than the queue absorbs, they
-	// are dropped and counted.
+	// are dropped and counted. Where the daemon's socket is visible (Linux,
+	// same network namespace: an ECS sidecar, or both on the host network)
+	// the sender reads that socket's receive queue instead and writes only
+	// while it is under half the buffer, SendBurst bytes between two looks;
+	// SendRate paces elsewhere. A daemon that stops reading costs the batch
+	// in hand and later batches until it reads again (dropped and counted).
 	SendRate int
 	// SendBurst is the most receive-buffer bytes sent back to back.
 	// Default [DefaultSendBurst].
@@ -178,7 +184,7 @@ func encodeSafe(b *[]byte, st *counters, rep *report.Reporter, s sdktrace.ReadOn
 
 func safeName(s sdktrace.ReadOnlySpan) (name string) {
 	defer func() { _ = recover() }()
-	return truncBytes(s.Name(), 100)
+	return jsonenc.TruncateUTF8(s.Name(), 100)
 }
 
 // ForceFlush sends every queued span before returning, or returns an error
@@ -229,15 +235,4 @@ func (p *Processor) QueueSize() int {
 		return 0
 	}
 	return p.q.Settings().QueueSize
-}
-
-// truncBytes cuts s to at most n bytes without splitting a UTF-8 sequence.
-func truncBytes(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	for n > 0 && n < len(s) && s[n]&0xC0 == 0x80 {
-		n--
-	}
-	return s[:n]
 }
