@@ -14,10 +14,10 @@
 //
 // Spans and the metrics Operation are named after the full method
 // "/pkg.Service/Method" ("UnknownMethod" for one grpc-go rejected before it
-// began). The SERVER span starts with the attributes X-Ray sampling rules
-// match on (url.path = the full method, http.request.method POST,
-// server.address = :authority) plus rpc.system, rpc.service and rpc.method,
-// and ends on every termination path (success, error, cancellation,
+// began). The SERVER span starts without attributes (the X-Ray sampler gets
+// url.path = the full method, http.request.method POST, server.address =
+// :authority and the rpc.* keys from the request state) and ends, carrying
+// them all, on every termination path (success, error, cancellation,
 // deadline, lost connection) with rpc.grpc.status_code and the message
 // counts; the handler starts no goroutine. A deadline the caller set and
 // that passed is reported as DeadlineExceeded, not as the cancellation the

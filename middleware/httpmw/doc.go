@@ -17,10 +17,12 @@
 // registered first. Only the sub-package you import links its router. A
 // request no route matched is "<METHOD> [UnknownRoute]".
 //
-// The SERVER span starts with the attributes X-Ray sampling rules match on
-// (http.request.method, url.path, server.address, url.scheme) and ends with
-// http.route, http.response.status_code, user_agent.original,
-// client.address, network.peer.address, body sizes and http.request.id.
+// The SERVER span starts without attributes (the X-Ray sampler gets the
+// method, path, host and scheme its rules match on from the request state,
+// so a SpanProcessor's OnStart sees none) and ends with all of them at once:
+// http.request.method, url.path, server.address, url.scheme, http.route,
+// http.response.status_code, user_agent.original, client.address,
+// network.peer.address, body sizes and http.request.id.
 // Metrics are recorded whether or not the trace is sampled. A recovered
 // panic is an "exception" span event and a 500 fault;
 // http.ErrAbortHandler is re-raised and not counted.
