@@ -1,14 +1,12 @@
 package tracing
 
 import (
-	"runtime/debug"
-
 	"context"
 	"encoding/json"
 	"fmt"
-	"github.com/o11y-go/o11y/internal/redact"
 	"math"
 	"reflect"
+	"runtime/debug"
 	"strconv"
 	"sync/atomic"
 	"unicode/utf8"
@@ -19,6 +17,8 @@ import (
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 	"go.opentelemetry.io/otel/trace"
 
+	"github.com/o11y-go/o11y/internal/jsonenc"
+	"github.com/o11y-go/o11y/internal/redact"
 	"github.com/o11y-go/o11y/internal/version"
 	"github.com/o11y-go/o11y/internal/xrayid"
 )
@@ -360,13 +360,4 @@ func jsonText(v any) (s string) {
 	return truncate(string(b))
 }
 
-func truncate(s string) string {
-	if len(s) <= maxMetadataLen {
-		return s
-	}
-	cut := maxMetadataLen
-	for cut > 0 && !utf8.RuneStart(s[cut]) {
-		cut--
-	}
-	return s[:cut]
-}
+func truncate(s string) string { return jsonenc.TruncateUTF8(s, maxMetadataLen) }

@@ -4,6 +4,8 @@ import (
 	"strings"
 
 	"go.opentelemetry.io/otel/attribute"
+
+	"github.com/o11y-go/o11y/internal/jsonenc"
 )
 
 // appendAWS writes the aws block: the resource part on segments, and for
@@ -44,11 +46,11 @@ func appendAWS(dst []byte, v *view, ri *resInfo, isSeg, awsAPI bool) []byte {
 	str("request_id", v.str(sAWSRequestID))
 	if retries, ok := v.num(sAWSRetries); ok && retries >= 0 {
 		dst = appendConstKey(dst, "retries", n > 0)
-		dst = appendInt(dst, retries)
+		dst = jsonenc.AppendSmallInt(dst, retries)
 		n++
 	} else if retries, ok := v.num(sResendCount); ok && awsAPI && retries >= 0 {
 		dst = appendConstKey(dst, "retries", n > 0)
-		dst = appendInt(dst, retries)
+		dst = jsonenc.AppendSmallInt(dst, retries)
 		n++
 	}
 	queue := v.str(sAWSQueueURL)

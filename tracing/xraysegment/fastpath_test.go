@@ -73,10 +73,10 @@ func TestIsIPAddrMatchesNetip(t *testing.T) {
 
 func TestAppendIntMatchesStrconv(t *testing.T) {
 	for n := int64(-1100); n < 20000; n++ {
-		require.Equal(t, strconv.FormatInt(n, 10), string(appendInt(nil, n)))
+		require.Equal(t, strconv.FormatInt(n, 10), string(jsonenc.AppendSmallInt(nil, n)))
 	}
 	for _, n := range []int64{1 << 62, -1 << 63, 99999, 100000} {
-		require.Equal(t, strconv.FormatInt(n, 10), string(appendInt(nil, n)))
+		require.Equal(t, strconv.FormatInt(n, 10), string(jsonenc.AppendSmallInt(nil, n)))
 	}
 	for n := int64(1); n < 1<<40; n = n*7 + 3 {
 		require.Equal(t, len(strconv.FormatInt(n, 10)), decimalLen(n), n)

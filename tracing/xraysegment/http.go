@@ -75,14 +75,14 @@ func appendHTTP(dst []byte, v *view, kind trace.SpanKind, isSeg, awsAPI bool, ur
 		dst = append(dst, `"response":{`...)
 		if hasStatus {
 			dst = append(dst, `"status":`...)
-			dst = appendInt(dst, status)
+			dst = jsonenc.AppendSmallInt(dst, status)
 		}
 		if hasLength {
 			if hasStatus {
 				dst = append(dst, ',')
 			}
 			dst = append(dst, `"content_length":`...)
-			dst = appendInt(dst, length)
+			dst = jsonenc.AppendSmallInt(dst, length)
 		}
 		dst = append(dst, '}')
 	}
@@ -144,10 +144,6 @@ func isDottedQuad(s string) bool {
 	}
 	return fields == 3 && digits > 0
 }
-
-// appendInt appends n in decimal; small non-negative values (statuses,
-// ports, sizes) skip strconv.
-func appendInt(dst []byte, n int64) []byte { return jsonenc.AppendSmallInt(dst, n) }
 
 // urlHost picks the host for URL assembly: the server's own name on
 // segments, the peer's on client subsegments.
@@ -258,7 +254,7 @@ func appendURL(dst []byte, v *view, host string, kind trace.SpanKind, isSeg bool
 			dst = appendContents(dst, host)
 			if hasPort {
 				dst = append(dst, ':')
-				dst = appendInt(dst, port)
+				dst = jsonenc.AppendSmallInt(dst, port)
 			}
 			dst = append(dst, sep...)
 			dst = appendContents(dst, rest)
