@@ -138,7 +138,9 @@ func benchUDP(b *testing.B, rate int) {
 }
 
 // rcvbuf reads back the X-Ray socket's receive buffer: what the kernel
-// granted for SetReadBuffer (Linux reports twice the usable size).
+// granted for the console's SetReadBuffer (enlargeReadBuffer: the console
+// is the developer's receiver, not a daemon stand-in; Linux reports twice
+// the usable size).
 func rcvbuf(c *Console) int {
 	rc, err := c.xrayConn.SyscallConn()
 	if err != nil {

@@ -5,7 +5,12 @@ import (
 	"syscall"
 )
 
-// enlargeReadBuffer asks for a receive buffer of n bytes. SetReadBuffer is
+// enlargeReadBuffer asks for a receive buffer of n bytes. Only the console
+// does this: it is the receiver a developer's own services send to (not a
+// stand-in for the X-Ray daemon, which keeps the kernel default, as every
+// test stand-in here does), and a development tool that drops a burst of
+// segments would show traces with holes that production would not have.
+// SetReadBuffer is
 // capped by net.core.rmem_max; a process with CAP_NET_ADMIN (root in a
 // container) may go past it with SO_RCVBUFFORCE, which is tried too and
 // silently refused otherwise.
