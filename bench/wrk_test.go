@@ -41,6 +41,7 @@ var (
 	wrkWarmup   = flag.Duration("wrk.warmup", 3*time.Second, "unmeasured wrk run per variant before the rounds (0: none)")
 	wrkThreads  = flag.Int("wrk.threads", 1, "wrk -t")
 	wrkConns    = flag.Int("wrk.conns", 8, "wrk -c (keep-alive connections)")
+	wrkPipeline = flag.Int("wrk.pipeline", 1, "requests wrk writes at once on each connection (HTTP/1.1 pipelining; 1: none, as a load balancer sends)")
 	wrkVariants = flag.String("wrk.variants", "", "comma-separated variants (default: "+strings.Join(wrkDefaultVariants, ",")+
 		"; also available: o11y-daemon-unpaced, the daemon sender with pacing off, to show loss)")
 	wrkHeader = flag.String("wrk.header", "Root=1-67891233-abcdef012345678912345678;Parent=53995c3f42cd8ad8;Sampled=1",
@@ -93,8 +94,19 @@ func o11yProcessSDK(traces o11y.TracesConfig) (*o11y.SDK, *serverExport, error) 
 	if err != nil {
 		return nil, nil, err
 	}
+	var reported o11y.Stats
 	return sdk, &serverExport{
-		flush: func() { _ = sdk.ForceFlush(context.Background()) },
+		flush: func() {
+			_ = sdk.ForceFlush(context.Background())
+			// Say which counter moved when anything was not delivered.
+			st := sdk.Stats()
+			if st.SpansDropped != reported.SpansDropped || st.SpanSendErrors != reported.SpanSendErrors ||
+				st.OTLPSpansFailed != reported.OTLPSpansFailed || st.DaemonDrops != reported.DaemonDrops {
+				fmt.Fprintf(os.Stderr, "wrk server: o11y counters: queue drops %d, datagrams refused %d, OTLP failed %d, daemon socket drops %d\n",
+					st.SpansDropped, st.SpanSendErrors, st.OTLPSpansFailed, st.DaemonDrops)
+				reported = st
+			}
+		},
 		dropped: func() uint64 {
 			// Everything the SDK counted as not delivered: queue drops,
 			// datagrams the socket refused, failed or rejected OTLP exports.
@@ -224,7 +236,19 @@ func runWrkServer() {
 	if err != nil {
 		fail(err)
 	}
-	srv := &http.Server{Handler: counted}
+	// open counts the server's connections: a connection's pipelined or
+	// buffered requests are all served before it reaches StateClosed, so
+	// once wrk has exited and every connection is closed no handler can
+	// start any more.
+	var open atomic.Int64
+	srv := &http.Server{Handler: counted, ConnState: func(_ net.Conn, s http.ConnState) {
+		switch s {
+		case http.StateNew:
+			open.Add(1)
+		case http.StateClosed, http.StateHijacked:
+			open.Add(-1)
+		}
+	}}
 	go func() { _ = srv.Serve(lis) }()
 	fmt.Fprintf(ctl, "ADDR %s\n", lis.Addr())
 	in := bufio.NewScanner(os.Stdin)
@@ -234,9 +258,16 @@ func runWrkServer() {
 			fmt.Fprintf(ctl, "STATS %d %d\n", served.Load(), e.dropped())
 		case "flush":
 			// wrk closes its connections when its time is up; requests it
-			// had sent may still be in a handler.
-			for deadline := time.Now().Add(5 * time.Second); inflight.Load() > 0 && time.Now().Before(deadline); {
+			// had sent may still be in a handler, or read and not yet in
+			// one (pipelined requests are served after the client left).
+			// Waiting for in-flight handlers alone let such a request end
+			// its span after the flush while its count went to this round.
+			deadline := time.Now().Add(5 * time.Second)
+			for (open.Load() > 0 || inflight.Load() > 0) && time.Now().Before(deadline) {
 				time.Sleep(time.Millisecond)
+			}
+			if n, k := open.Load(), inflight.Load(); n > 0 || k > 0 {
+				fmt.Fprintf(os.Stderr, "wrk server: flushing with %d connections open and %d requests in flight\n", n, k)
 			}
 			e.flush()
 			fmt.Fprintln(ctl, "FLUSHED")
@@ -393,6 +424,19 @@ const wrkScript = `done = function(s, lat, req)
     lat:percentile(50), lat:percentile(99)))
 end
 `
+
+// wrkPipelineScript makes wrk write n copies of its request at once on a
+// connection (wrk's own pipelining: it counts the n responses). wrk then
+// enters Lua once per n requests.
+func wrkPipelineScript(n int) string {
+	return fmt.Sprintf(`init = function(args)
+  local r = {}
+  for i = 1, %d do r[i] = wrk.format() end
+  pipelined = table.concat(r)
+end
+request = function() return pipelined end
+`, n)
+}
 
 func runWrk(t *testing.T, script, url string, d time.Duration) wrkResult {
 	t.Helper()
@@ -581,7 +625,14 @@ func TestWrkLoopback(t *testing.T) {
 		vs = append(vs, all[i])
 	}
 	script := filepath.Join(t.TempDir(), "report.lua")
-	if err := os.WriteFile(script, []byte(wrkScript), 0o600); err != nil {
+	lua := wrkScript
+	if *wrkPipeline > 1 {
+		if *wrkClient != "wrk" {
+			t.Fatal("-wrk.pipeline needs -wrk.client=wrk")
+		}
+		lua += wrkPipelineScript(*wrkPipeline)
+	}
+	if err := os.WriteFile(script, []byte(lua), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	load0, _ := os.ReadFile("/proc/loadavg")
@@ -670,6 +721,9 @@ func wrkReport(vs []wrkVariant, results [][]wrkRound, rounds int, dur, warmup, t
 	} else {
 		fmt.Fprintf(&b, "- Client: `wrk -t%d -c%d -d%ds --latency -H 'X-Amzn-Trace-Id: %s'`, keep-alive, GET /orders/42.\n",
 			*wrkThreads, *wrkConns, int(dur.Round(time.Second)/time.Second), *wrkHeader)
+		if *wrkPipeline > 1 {
+			fmt.Fprintf(&b, "- **Pipelined:** wrk writes %d requests at once on each connection (HTTP/1.1 pipelining), which a load balancer does not do.\n", *wrkPipeline)
+		}
 	}
 	var set []string
 	flag.Visit(func(f *flag.Flag) {
