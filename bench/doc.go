@@ -38,11 +38,15 @@
 // It is its own module so the comparison-only dependencies (otelhttp,
 // otelgrpc) never reach o11y's users.
 //
-// Reproduce the tables in docs/BENCHMARKS.md with:
+// Reproduce the per-request tables in docs/BENCHMARKS.md with a fresh
+// process per measurement, the variants interleaved:
 //
-//	cd bench && go test -run '^$' -bench . -benchmem -count 5
+//	bench/perreq.sh              # BenchmarkHTTPServer
+//	bench/perreq.sh grpc 6 40000 # BenchmarkGRPCServerHandler
 //
-// and the loopback throughput comparison with:
+// (in one process, `go test -bench . -benchmem -count 5`, one variant's
+// garbage and stand-in backlog carry over into the next), and the
+// loopback throughput comparison with:
 //
 //	bench/wrk.sh
 //
@@ -57,8 +61,9 @@
 // received against requests served. Without -wrk it is a few-second smoke
 // run that checks counts only. bench/wrk.sh installs wrk when missing;
 // its flags are -wrk.rounds, -wrk.duration, -wrk.conns, -wrk.variants
-// (o11y-daemon-unpaced shows what an unpaced sender loses) and -wrk.client=go
-// (a Go client of wrk's class instead of wrk).
+// (o11y-daemon-unpaced shows what an unpaced sender loses), -wrk.pipeline=N
+// (wrk writes N requests at once per connection) and -wrk.client=go (a Go
+// client of wrk's class instead of wrk).
 //
 // The older TestLoopbackThroughput (-loopback) serves in the test process
 // and drives it with a Go net/http client whose own CPU per request is
