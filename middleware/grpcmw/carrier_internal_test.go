@@ -98,3 +98,17 @@ func TestIncomingMatchesGRPC(t *testing.T) {
 		}
 	}
 }
+
+// FuzzAuthorityHost: the fast path gives the host splitHostPort gives.
+func FuzzAuthorityHost(f *testing.F) {
+	for _, s := range []string{"orders:50051", "127.0.0.1:50051", "[::1]:443", "::1", "host", "host:", ":80",
+		"a:b:c", "[v6]", "x]:1", "dns:///orders:443", ""} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, hp string) {
+		want, _ := splitHostPort(hp)
+		if got := authorityHost(hp); got != want {
+			t.Fatalf("authorityHost(%q) = %q, splitHostPort gives %q", hp, got, want)
+		}
+	})
+}

@@ -353,10 +353,33 @@ func (st *rpcState) startAttributes(a []attribute.KeyValue) []attribute.KeyValue
 		keyURLPath.String(st.fullMethod),
 		keyHTTPMethod.String(methodPOST))
 	if st.authority != "" {
-		host, _ := splitHostPort(st.authority)
-		a = append(a, keyServerAddress.String(host))
+		a = append(a, keyServerAddress.String(authorityHost(st.authority)))
 	}
 	return a
+}
+
+// authorityHost is splitHostPort(hp)'s host, without net.SplitHostPort's
+// checks and the port's parsing for the common "host:port" (one colon, no
+// brackets).
+func authorityHost(hp string) string {
+	colon := -1
+	for i := 0; i < len(hp); i++ {
+		switch hp[i] {
+		case ':':
+			if colon >= 0 {
+				colon = 0 // several colons: IPv6, leave it to the slow path
+			} else {
+				colon = i
+			}
+		case '[', ']':
+			colon = 0
+		}
+	}
+	if colon > 0 {
+		return hp[:colon]
+	}
+	host, _ := splitHostPort(hp)
+	return host
 }
 
 func (h *handler) tagClient(ctx context.Context, full string) context.Context {
