@@ -53,12 +53,15 @@ const hexDigits = "0123456789abcdef"
 // randomness. math/rand/v2's runtime generator is lock-free and
 // allocation-free; request ids need uniqueness, not secrecy.
 func AppendRequestID(dst []byte) []byte {
-	for _, u := range [2]uint64{rand.Uint64(), rand.Uint64()} {
-		for i := 60; i >= 0; i -= 4 {
-			dst = append(dst, hexDigits[(u>>uint(i))&0xF])
-		}
+	var b [GeneratedRequestIDLen]byte // filled in place, appended at once
+	hi, lo := rand.Uint64(), rand.Uint64()
+	for i := GeneratedRequestIDLen/2 - 1; i >= 0; i-- {
+		b[i] = hexDigits[hi&0xF]
+		b[GeneratedRequestIDLen/2+i] = hexDigits[lo&0xF]
+		hi >>= 4
+		lo >>= 4
 	}
-	return dst
+	return append(dst, b[:]...)
 }
 
 // NewRequestID returns a new request id (allocates its string).

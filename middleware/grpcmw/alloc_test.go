@@ -18,8 +18,8 @@ func TestServerHandlerAllocs(t *testing.T) {
 		sampler string
 		budget  float64
 	}{
-		{"always_off", 14}, // state (its context node carries reqstate and is the span's parent), contexts, metadata reads, the non-recording span
-		{"always_on", 21},  // + the recording span, its attributes (set once, at the end) and snapshot (OTel SDK)
+		{"always_off", 12}, // state (its context node carries reqstate and is the span's parent), the extracted X-Ray header and its context, the span and its context, the peer address (no TagConn here); the metadata is read in place
+		{"always_on", 19},  // + the recording span, its attributes (set once, at the end), snapshot and de-duplication map (OTel SDK)
 	} {
 		t.Run(tc.sampler, func(t *testing.T) {
 			sdk, _ := o11ytest.New(t, func(c *o11y.Config) { c.Traces.Sampler = o11y.SamplerName(tc.sampler); c.Output = discard{} })

@@ -32,41 +32,140 @@ func lowerKey(key string) string {
 	return strings.ToLower(key)
 }
 
-// incomingCarrier reads the incoming metadata of ctx for a propagator. It
-// reads keys on demand, so extraction costs nothing for absent keys, and it
-// serves the already-read x-amzn-trace-id from xray.
-type incomingCarrier struct {
-	ctx  context.Context
-	xray string
+// incoming reads one server RPC's incoming metadata. It reads the map
+// grpc-go put in the context in place (see incomingMDKey): a key that is
+// there costs one map lookup, where metadata.ValueFromIncomingContext copies
+// its values, and a key that is absent costs nothing once the map is known to
+// hold only lowercase ASCII keys (grpc-go's transport writes no others),
+// where ValueFromIncomingContext scans every entry with strings.EqualFold on
+// each miss. The result is the same as ValueFromIncomingContext's first
+// value, mixed-case keys in a context built by hand included.
+type incoming struct {
+	ctx context.Context // the context the metadata came from
+	md  metadata.MD     // read in place, never written; nil without metadata
+	// inPlace: md was read from ctx in place; otherwise every read goes
+	// through metadata.ValueFromIncomingContext(ctx, key).
+	inPlace bool
+	// keys: 0 not checked yet, keysLower every key of md is lowercase
+	// ASCII (so a lowercase ASCII key that misses is absent), keysMixed
+	// some key is not (a miss falls back to the case-insensitive scan).
+	keys uint8
 }
 
-func (c *incomingCarrier) Get(key string) string { return incomingGet(c.ctx, c.xray, key) }
+const (
+	keysLower = 1 + iota
+	keysMixed
+)
 
-func incomingGet(ctx context.Context, xray, key string) string {
-	k := lowerKey(key)
-	if k == traceHeaderKey {
-		return xray
+func newIncoming(ctx context.Context) incoming {
+	if incomingMDKey == nil {
+		return incoming{ctx: ctx}
 	}
-	v := metadata.ValueFromIncomingContext(ctx, k)
+	md, _ := ctx.Value(incomingMDKey).(metadata.MD)
+	return incoming{ctx: ctx, md: md, inPlace: true}
+}
+
+// get returns the first value of key, or "" (metadata keys are
+// case-insensitive: an exact match wins, else the first key equal under
+// strings.EqualFold, as metadata.ValueFromIncomingContext does).
+func (in *incoming) get(key string) string {
+	if !in.inPlace {
+		return firstIncoming(in.ctx, key)
+	}
+	if v, ok := in.md[key]; ok {
+		return first(v)
+	}
+	if len(in.md) == 0 {
+		return ""
+	}
+	if in.keys == 0 {
+		in.keys = keysLower
+		for k := range in.md {
+			if !lowerASCII(k) {
+				in.keys = keysMixed
+				break
+			}
+		}
+	}
+	if in.keys == keysLower && lowerASCII(key) {
+		return "" // two different lowercase ASCII strings never fold equal
+	}
+	for k, v := range in.md {
+		if strings.EqualFold(k, key) {
+			return first(v)
+		}
+	}
+	return ""
+}
+
+// lowerASCII reports whether s has no uppercase ASCII letter and no
+// non-ASCII byte (some non-ASCII letters fold to ASCII ones: K, ſ).
+func lowerASCII(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c >= 0x80 || 'A' <= c && c <= 'Z' {
+			return false
+		}
+	}
+	return true
+}
+
+func first(v []string) string {
 	if len(v) == 0 {
 		return ""
 	}
 	return v[0]
 }
 
+// incomingMDKey is the context key grpc-go stores the incoming metadata map
+// under, learnt once by letting metadata.ValueFromIncomingContext ask a
+// context of ours for it, and checked against metadata.NewIncomingContext;
+// nil (every read through ValueFromIncomingContext) if grpc-go ever stores
+// something else.
+var incomingMDKey = learnIncomingMDKey()
+
+// keyCatcher is a context that records the key it is asked for.
+type keyCatcher struct {
+	context.Context
+	key any
+}
+
+func (c *keyCatcher) Value(key any) any {
+	c.key = key
+	return nil
+}
+
+func learnIncomingMDKey() any {
+	c := &keyCatcher{Context: context.Background()}
+	metadata.ValueFromIncomingContext(c, traceHeaderKey)
+	if c.key == nil {
+		return nil
+	}
+	ctx := metadata.NewIncomingContext(context.Background(), metadata.MD{traceHeaderKey: {"v"}})
+	md, ok := ctx.Value(c.key).(metadata.MD)
+	if !ok || len(md) != 1 || first(md[traceHeaderKey]) != "v" {
+		return nil
+	}
+	return c.key
+}
+
+// incomingCarrier is the propagator's carrier for a server RPC's incoming
+// metadata: it serves the already-read x-amzn-trace-id from xray and reads
+// other keys through in.
+type incomingCarrier struct {
+	in   incoming
+	xray string
+}
+
+func (c *incomingCarrier) Get(key string) string {
+	k := lowerKey(key)
+	if k == traceHeaderKey {
+		return c.xray
+	}
+	return c.in.get(k)
+}
+
 func (c *incomingCarrier) Set(string, string) {}
-
-func (c *incomingCarrier) Keys() []string { return incomingKeys(c.ctx) }
-
-// stateCarrier is the incomingCarrier of a server RPC during TagRPC: the
-// rpcState itself, so passing it as an interface allocates nothing and the
-// state holds no extra context field. Its ctx.Context is the pre-RPC context
-// until tagServer sets the extracted one (the span's parent).
-type stateCarrier rpcState
-
-func (c *stateCarrier) Get(key string) string { return incomingGet(c.ctx.Context, c.xray, key) }
-func (c *stateCarrier) Set(string, string)    {}
-func (c *stateCarrier) Keys() []string        { return incomingKeys(c.ctx.Context) }
+func (c *incomingCarrier) Keys() []string     { return incomingKeys(c.in.ctx) }
 
 func incomingKeys(ctx context.Context) []string {
 	md, _ := metadata.FromIncomingContext(ctx)
@@ -119,9 +218,5 @@ func (c *outgoingCarrier) Keys() []string {
 
 // firstIncoming returns the first value of an incoming metadata key, or "".
 func firstIncoming(ctx context.Context, key string) string {
-	v := metadata.ValueFromIncomingContext(ctx, key)
-	if len(v) == 0 {
-		return ""
-	}
-	return v[0]
+	return first(metadata.ValueFromIncomingContext(ctx, key))
 }

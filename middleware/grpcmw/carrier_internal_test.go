@@ -20,7 +20,7 @@ func TestCarriersWithSDKPropagator(t *testing.T) {
 	prop := tracing.NewPropagator()
 	const xh = "Root=1-5759e988-bd862e3fe1be46a994272793;Parent=53995c3f42cd8ad8;Sampled=1"
 	in := metadata.NewIncomingContext(context.Background(), metadata.Pairs("x-amzn-trace-id", xh, "baggage", "k=v"))
-	c := &incomingCarrier{ctx: in, xray: xh}
+	c := &incomingCarrier{xray: xh, in: newIncoming(in)}
 	ctx := prop.Extract(in, c)
 	sc := trace.SpanContextFromContext(ctx)
 	require.True(t, sc.IsValid())
@@ -65,4 +65,50 @@ func TestSplitMethod(t *testing.T) {
 
 func TestDefaultsAreTheCore(t *testing.T) {
 	assert.Equal(t, mwcore.RequestIDKey, DefaultRequestIDHeader)
+}
+
+// TestIncomingMatchesGRPC: reading the incoming metadata in place returns
+// what metadata.ValueFromIncomingContext returns (first value, exact key
+// first, else a case-insensitive match), through both the in-place path and
+// the fallback.
+func TestIncomingMatchesGRPC(t *testing.T) {
+	require.NotNil(t, incomingMDKey, "grpc-go no longer stores incoming metadata as metadata.MD: every read copies")
+	kelvin := "\u212a" // folds to 'k'
+	mds := map[string]metadata.MD{
+		"none":      nil,
+		"empty":     {},
+		"transport": metadata.Pairs(":authority", "a:1", "user-agent", "ua", "x-request-id", "r1", "traceparent", "tp"),
+		"repeated":  {"x-request-id": {"r1", "r2"}, "baggage": {}},
+		"mixed":     {"X-Request-Id": {"R"}, "Traceparent": {"TP"}, ":authority": {"a"}},
+		"both":      {"X-Request-Id": {"upper"}, "x-request-id": {"lower"}},
+		"unicode":   {"x-" + kelvin + "ey": {"folded"}, "user-agent": {"ua"}},
+	}
+	keys := []string{"x-request-id", "traceparent", ":authority", "baggage", "user-agent", "x-key", "X-Request-Id", "absent"}
+	for name, md := range mds {
+		ctx := context.Background()
+		if md != nil {
+			ctx = metadata.NewIncomingContext(ctx, md)
+		}
+		for _, key := range keys {
+			want := first(metadata.ValueFromIncomingContext(ctx, key))
+			in := newIncoming(ctx)
+			assert.Equal(t, want, in.get(key), "%s: %s", name, key)
+			slow := incoming{ctx: ctx}
+			assert.Equal(t, want, slow.get(key), "%s: %s (fallback)", name, key)
+		}
+	}
+}
+
+// FuzzAuthorityHost: the fast path gives the host splitHostPort gives.
+func FuzzAuthorityHost(f *testing.F) {
+	for _, s := range []string{"orders:50051", "127.0.0.1:50051", "[::1]:443", "::1", "host", "host:", ":80",
+		"a:b:c", "[v6]", "x]:1", "dns:///orders:443", ""} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, hp string) {
+		want, _ := splitHostPort(hp)
+		if got := authorityHost(hp); got != want {
+			t.Fatalf("authorityHost(%q) = %q, splitHostPort gives %q", hp, got, want)
+		}
+	})
 }

@@ -259,9 +259,14 @@ func peerOf(ctx context.Context, a net.Addr) (string, int) {
 // the parent context (reqstate.State.Sampling), and every attribute is set
 // in one SetAttributes call at the end, which spares the SDK a copy into
 // the option config and a second growth of the span's attribute slice.
+//
+// On the server it also holds the carrier the propagator extracts from in
+// TagRPC (a pointer into a pooled object: passing it as an interface does
+// not allocate).
 type spanBuf struct {
-	opts  [1]trace.SpanStartOption // serverKind
-	attrs [nStartAttrs + 8]attribute.KeyValue
+	opts    [1]trace.SpanStartOption // serverKind
+	attrs   [nStartAttrs + 8]attribute.KeyValue
+	carrier incomingCarrier
 }
 
 // nStartAttrs is the most sampler inputs a server span has.
@@ -302,7 +307,10 @@ func (h *handler) tagServer(ctx context.Context, full string) context.Context {
 		return ctx
 	}
 	st := &rpcState{h: h, fullMethod: full, startNs: time.Now().UnixNano()}
-	rid := firstIncoming(ctx, h.reqIDKey)
+	b := spanBufs.Get().(*spanBuf)
+	c := &b.carrier
+	c.in = newIncoming(ctx)
+	rid := c.in.get(h.reqIDKey)
 	if !mwcore.ValidRequestID(rid) {
 		rid = bytesToString(mwcore.AppendRequestID(st.idBuf[:0]))
 	}
@@ -314,16 +322,16 @@ func (h *handler) tagServer(ctx context.Context, full string) context.Context {
 	st.req.Operation = name
 	st.req.DebugLogs = h.logs.SampleDebug()
 
-	st.xray = firstIncoming(ctx, traceHeaderKey)
-	st.ctx.Context = ctx // the carrier reads the incoming metadata from it
-	ctx = h.propagator.Extract(ctx, (*stateCarrier)(st))
-	st.authority = firstIncoming(ctx, authorityKey)
+	st.xray = c.in.get(traceHeaderKey)
+	st.authority = c.in.get(authorityKey)
+	c.xray = st.xray
+	ctx = h.propagator.Extract(ctx, c)
+	*c = incomingCarrier{} // the pool keeps no reference to this RPC
 
 	// The span's parent is st.ctx, which carries the request state and, while
 	// the span starts, the sampler-only inputs (X-Ray rules match on service,
 	// host, method and URL path). The context returned wraps it, so the
 	// state stays reachable without a layer of its own.
-	b := spanBufs.Get().(*spanBuf)
 	st.hasReq = true
 	st.req.Sampling = st.startAttributes(b.attrs[:0])
 	st.ctx = stateCtx{Context: ctx, st: st}
@@ -345,10 +353,33 @@ func (st *rpcState) startAttributes(a []attribute.KeyValue) []attribute.KeyValue
 		keyURLPath.String(st.fullMethod),
 		keyHTTPMethod.String(methodPOST))
 	if st.authority != "" {
-		host, _ := splitHostPort(st.authority)
-		a = append(a, keyServerAddress.String(host))
+		a = append(a, keyServerAddress.String(authorityHost(st.authority)))
 	}
 	return a
+}
+
+// authorityHost is splitHostPort(hp)'s host, without net.SplitHostPort's
+// checks and the port's parsing for the common "host:port" (one colon, no
+// brackets).
+func authorityHost(hp string) string {
+	colon := -1
+	for i := 0; i < len(hp); i++ {
+		switch hp[i] {
+		case ':':
+			if colon >= 0 {
+				colon = 0 // several colons: IPv6, leave it to the slow path
+			} else {
+				colon = i
+			}
+		case '[', ']':
+			colon = 0
+		}
+	}
+	if colon > 0 {
+		return hp[:colon]
+	}
+	host, _ := splitHostPort(hp)
+	return host
 }
 
 func (h *handler) tagClient(ctx context.Context, full string) context.Context {
