@@ -10,12 +10,11 @@ import (
 // stand-in for the X-Ray daemon, which keeps the kernel default, as every
 // test stand-in here does), and a development tool that drops a burst of
 // segments would show traces with holes that production would not have.
-// SetReadBuffer is
-// capped by net.core.rmem_max; a process with CAP_NET_ADMIN (root in a
-// container) may go past it with SO_RCVBUFFORCE, which is tried too and
-// silently refused otherwise.
+// SetReadBuffer is capped by net.core.rmem_max; a process with
+// CAP_NET_ADMIN (root in a container) may go past it with SO_RCVBUFFORCE,
+// which is tried too and silently refused otherwise.
 func enlargeReadBuffer(uc *net.UDPConn, n int) {
-	_ = uc.SetReadBuffer(n)
+	_ = uc.SetReadBuffer(n) // the console's own receiver, never a daemon stand-in (see above)
 	rc, err := uc.SyscallConn()
 	if err != nil {
 		return
