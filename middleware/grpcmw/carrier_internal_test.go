@@ -2,6 +2,8 @@ package grpcmw
 
 import (
 	"context"
+	"net"
+	"strconv"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -99,16 +101,23 @@ func TestIncomingMatchesGRPC(t *testing.T) {
 	}
 }
 
-// FuzzAuthorityHost: the fast path gives the host splitHostPort gives.
-func FuzzAuthorityHost(f *testing.F) {
+// FuzzSplitHostPort: the direct cut of "host:port" gives what
+// net.SplitHostPort and strconv.Atoi give.
+func FuzzSplitHostPort(f *testing.F) {
 	for _, s := range []string{"orders:50051", "127.0.0.1:50051", "[::1]:443", "::1", "host", "host:", ":80",
-		"a:b:c", "[v6]", "x]:1", "dns:///orders:443", ""} {
+		"a:b:c", "[v6]", "x]:1", "dns:///orders:443", "h:+1", "h:-1", "h:99999999999999999999", ""} {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, hp string) {
-		want, _ := splitHostPort(hp)
-		if got := authorityHost(hp); got != want {
-			t.Fatalf("authorityHost(%q) = %q, splitHostPort gives %q", hp, got, want)
+		wantHost, wantPort := hp, 0
+		if h, p, err := net.SplitHostPort(hp); err == nil {
+			wantHost = h
+			if n, err := strconv.Atoi(p); err == nil {
+				wantPort = n
+			}
+		}
+		if h, p := splitHostPort(hp); h != wantHost || p != wantPort {
+			t.Fatalf("splitHostPort(%q) = %q, %d; net.SplitHostPort gives %q, %d", hp, h, p, wantHost, wantPort)
 		}
 	})
 }

@@ -353,33 +353,10 @@ func (st *rpcState) startAttributes(a []attribute.KeyValue) []attribute.KeyValue
 		keyURLPath.String(st.fullMethod),
 		keyHTTPMethod.String(methodPOST))
 	if st.authority != "" {
-		a = append(a, keyServerAddress.String(authorityHost(st.authority)))
+		host, _ := splitHostPort(st.authority)
+		a = append(a, keyServerAddress.String(host))
 	}
 	return a
-}
-
-// authorityHost is splitHostPort(hp)'s host, without net.SplitHostPort's
-// checks and the port's parsing for the common "host:port" (one colon, no
-// brackets).
-func authorityHost(hp string) string {
-	colon := -1
-	for i := 0; i < len(hp); i++ {
-		switch hp[i] {
-		case ':':
-			if colon >= 0 {
-				colon = 0 // several colons: IPv6, leave it to the slow path
-			} else {
-				colon = i
-			}
-		case '[', ']':
-			colon = 0
-		}
-	}
-	if colon > 0 {
-		return hp[:colon]
-	}
-	host, _ := splitHostPort(hp)
-	return host
 }
 
 func (h *handler) tagClient(ctx context.Context, full string) context.Context {
@@ -627,8 +604,25 @@ func (st *rpcState) urlFull() string {
 }
 
 // splitHostPort splits "host:port" without allocating; a missing or bad port
-// yields 0 and the whole string as host.
+// yields 0 and the whole string as host. The common "host:port" (one colon,
+// no brackets), which net.SplitHostPort would accept as is, is cut directly.
 func splitHostPort(hp string) (string, int) {
+	colon := -1
+	for i := 0; i < len(hp); i++ {
+		if c := hp[i]; c == '[' || c == ']' || c == ':' && colon >= 0 {
+			colon = -2 // brackets or several colons: net.SplitHostPort decides
+			break
+		} else if c == ':' {
+			colon = i
+		}
+	}
+	if colon >= 0 {
+		p, err := strconv.Atoi(hp[colon+1:])
+		if err != nil {
+			return hp[:colon], 0
+		}
+		return hp[:colon], p
+	}
 	host, port, err := net.SplitHostPort(hp)
 	if err != nil {
 		return hp, 0
